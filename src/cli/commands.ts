@@ -1,0 +1,2 @@
+// Commands implemented by other folders register here (scan: src/batch, stream: src/stream).
+export {};

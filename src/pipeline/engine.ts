@@ -1,0 +1,246 @@
+// The engine: one record's path through the stages. source bytes -> detect -> decode ->
+// classify -> policy -> redact -> findings. Pure apart from the clock; I/O stays in drivers.
+import { createHash } from 'node:crypto';
+import { type ScanItem, type ScanResult, scan, type TokenItem, tokensOf } from '../detection/index.ts';
+import type { AnyFinding, ErrorFinding, Finding, SourceRef } from '../model.ts';
+import type { Policy } from '../policy/index.ts';
+import { applyRedactions, type Fingerprinter, maskRuns, placeholder } from '../redaction/index.ts';
+import { ProcessingError } from '../util/errors.ts';
+import { type Analysis, type Analyzer, createAnalyzer, type AnalyzerOptions } from './analyze.ts';
+import { jsonPaths, looksLikeJson } from './json-paths.ts';
+import type { ChunkRedactor, Engine, RecordResult } from './types.ts';
+
+export interface EngineOptions extends AnalyzerOptions {
+  policy: Policy;
+  fingerprinter: Fingerprinter;
+}
+
+export interface FullEngine extends Engine {
+  readonly policy: Policy;
+  readonly fingerprinter: Fingerprinter;
+  /** R6: what a record that cannot be processed becomes (masked or metadata-only), and its finding. */
+  failClosed(input: Uint8Array, source: SourceRef, error: ProcessingError): RecordResult & { failed: ProcessingError };
+}
+
+const NO_FINDINGS: AnyFinding[] = [];
+
+function findingId(fingerprint: string, source: SourceRef, start: number): string {
+  const h = createHash('sha256');
+  h.update(fingerprint);
+  h.update(JSON.stringify([source.kind, source.name, source.member, source.topic, source.partition, source.offset, source.line, source.pointer, start]));
+  return h.digest('base64url').slice(0, 22);
+}
+
+/** 1-based line of byte offsets, counting from `base`; offsets sorted ascending. */
+function linesOf(buf: Uint8Array, offsets: readonly number[], base: number): number[] {
+  const out: number[] = [];
+  let line = base;
+  let pos = 0;
+  for (const off of offsets) {
+    let nl = buf.indexOf(0x0a, pos);
+    while (nl !== -1 && nl < off) {
+      line++;
+      nl = buf.indexOf(0x0a, nl + 1);
+    }
+    pos = off;
+    out.push(line);
+  }
+  return out;
+}
+
+export function createEngine(options: EngineOptions): FullEngine {
+  const { policy, fingerprinter } = options;
+  const analyzer: Analyzer = createAnalyzer(options);
+  const scanOptions = { maxTokenLength: policy.limits.maxTokenLength };
+
+  const errorFinding = (source: SourceRef, err: ProcessingError, action: ErrorFinding['action']): ErrorFinding => ({
+    schema: 'jwt-redactor/finding@1',
+    id: findingId(err.code, source, 0),
+    time: new Date().toISOString(),
+    rule: 'processing-error',
+    severity: 'high',
+    source,
+    error: { code: err.code, reason: err.message },
+    action,
+  });
+
+  const failClosed = (input: Uint8Array, source: SourceRef, error: ProcessingError) => {
+    const output = policy.quarantineContent === 'metadata-only' ? new Uint8Array(0) : maskRuns(input);
+    return { output, findings: [errorFinding(source, error, 'quarantine')], changed: true, failed: error };
+  };
+
+  /** Analyses every token, builds findings (with `locate` giving each token's source) and the output. */
+  const redact = async (
+    input: Uint8Array,
+    result: ScanResult,
+    locate: (tokens: TokenItem[]) => SourceRef[],
+    base: SourceRef,
+  ): Promise<RecordResult> => {
+    const tokens = tokensOf(result.items);
+    const analyses = new Map<string, Analysis>();
+    for (const t of tokens) {
+      if (!analyses.has(t.token)) analyses.set(t.token, await analyzer.analyze(t));
+    }
+    const sources = locate(tokens);
+    const findings: AnyFinding[] = [];
+    const now = new Date().toISOString();
+    tokens.forEach((t, i) => {
+      const a = analyses.get(t.token)!;
+      if (a.finding === null) return;
+      const source = sources[i]!;
+      const f: Finding = {
+        schema: 'jwt-redactor/finding@1',
+        id: findingId(a.finding.token.fingerprint, source, t.start),
+        time: now,
+        ...a.finding,
+        source,
+        token: { ...a.finding.token, encoding: t.encoding, context: t.context },
+      };
+      findings.push(f);
+    });
+    for (const _ of suspects(result.items)) {
+      findings.push(errorFinding(base, new ProcessingError('suspect-token', 'token-shaped text could not be resolved within the scan budget; masked'), 'mask'));
+    }
+    const output = applyRedactions(
+      input,
+      result.items,
+      (item) => analyses.get(item.token)!.replacement(item),
+      (start, end) => placeholder('suspect', 'mask', fingerprinter, fingerprinter.fingerprint(input.subarray(start, end))),
+    );
+    if (output === null) return { output: input, findings, changed: false };
+    return { output, findings, changed: true };
+  };
+
+  const processText = async (input: Uint8Array, source: SourceRef): Promise<RecordResult> => {
+    if (input.length > policy.limits.maxRecordBytes) {
+      return failClosed(input, source, new ProcessingError('record-too-large', `record of ${input.length} bytes exceeds max_record_bytes ${policy.limits.maxRecordBytes}`));
+    }
+    const result = scan(input, scanOptions);
+    if (result.budgetExceeded) return failClosed(input, source, new ProcessingError('scan-budget', 'scan work budget exceeded'));
+    if (result.items.length === 0) return { output: input, findings: NO_FINDINGS, changed: false };
+    return redact(input, result, (tokens) => {
+      const lines = linesOf(input, tokens.map((t) => t.start), source.line ?? 1);
+      return tokens.map((_, i) => ({ ...source, line: lines[i]! }));
+    }, source);
+  };
+
+  const processJson = async (input: Uint8Array, source: SourceRef): Promise<RecordResult> => {
+    if (input.length > policy.limits.maxRecordBytes) {
+      return failClosed(input, source, new ProcessingError('record-too-large', `record of ${input.length} bytes exceeds max_record_bytes ${policy.limits.maxRecordBytes}`));
+    }
+    const result = scan(input, scanOptions);
+    if (result.budgetExceeded) return failClosed(input, source, new ProcessingError('scan-budget', 'scan work budget exceeded'));
+    if (result.items.length === 0) return { output: input, findings: NO_FINDINGS, changed: false };
+    return redact(input, result, (tokens) => {
+      const paths = jsonPaths(input, tokens.map((t) => t.start));
+      if (!paths.valid) {
+        const lines = linesOf(input, tokens.map((t) => t.start), source.line ?? 1);
+        return tokens.map((_, i) => ({ ...source, line: lines[i]! }));
+      }
+      const prefix = source.pointer ?? '';
+      return tokens.map((_, i) => ({ ...source, pointer: prefix + (paths.pointers[i] ?? '') }));
+    }, source);
+  };
+
+  const processRecord = async (input: Uint8Array, source: SourceRef): Promise<RecordResult> => {
+    if (looksLikeJson(input) && input.length <= policy.limits.maxRecordBytes) {
+      const probe = jsonPaths(input, []);
+      if (probe.valid) return processJson(input, source);
+    }
+    return processText(input, source);
+  };
+
+  const createChunkRedactor = (source: SourceRef): ChunkRedactor => createChunked(processChunk, policy.limits.maxTokenLength, source);
+
+  /** Scans `buf`; returns the output for [0, cut) and the findings, given tokens must not cross `cut`. */
+  const processChunk = async (buf: Uint8Array, final: boolean, line: number, source: SourceRef) => {
+    const result = scan(buf, scanOptions);
+    if (result.budgetExceeded) {
+      const failed = failClosed(buf, { ...source, line }, new ProcessingError('scan-budget', 'scan work budget exceeded'));
+      return { cut: buf.length, output: failed.output, findings: failed.findings };
+    }
+    const hold = final ? 0 : holdBack(policy.limits.maxTokenLength);
+    let cut = Math.max(0, buf.length - hold);
+    // A token that starts before the cut but ends after it is held back whole.
+    for (const it of result.items) if (it.start < cut && it.end > cut) cut = it.start;
+    if (!final) cut = safeCut(buf, cut);
+    const kept = result.items.filter((it) => it.end <= cut);
+    const head = buf.subarray(0, cut);
+    if (kept.length === 0) return { cut, output: head, findings: NO_FINDINGS };
+    const r = await redact(head, { items: kept, budgetExceeded: false }, (tokens) => {
+      const lines = linesOf(head, tokens.map((t) => t.start), line);
+      return tokens.map((_, i) => ({ ...source, line: lines[i]! }));
+    }, { ...source, line });
+    return { cut, output: r.output, findings: r.findings };
+  };
+
+  return { policy, fingerprinter, processText, processJson, processRecord, createChunkRedactor, failClosed };
+}
+
+function* suspects(items: readonly ScanItem[]): Generator<ScanItem> {
+  for (const it of items) {
+    if (it.type === 'suspect') yield it;
+    else if (it.type === 'base64') yield* suspects(it.inner);
+  }
+}
+
+/** Bytes held back at a chunk's end: the longest token, base64-wrapped, plus context. */
+export function holdBack(maxTokenLength: number): number {
+  return Math.ceil((maxTokenLength * 4) / 3) + 256;
+}
+
+const TOKENISH = new Uint8Array(256);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_.=~%&;#"\\{}[]:,') TOKENISH[c.charCodeAt(0)] = 1;
+
+/** Moves a cut back to a byte that cannot be inside a token (whitespace), when one is near. */
+function safeCut(buf: Uint8Array, cut: number): number {
+  for (let i = cut; i > Math.max(0, cut - 4096); i--) if (TOKENISH[buf[i - 1]!] !== 1) return i;
+  return cut;
+}
+
+type ChunkFn = (
+  buf: Uint8Array,
+  final: boolean,
+  line: number,
+  source: SourceRef,
+) => Promise<{ cut: number; output: Uint8Array; findings: AnyFinding[] }>;
+
+function countLines(buf: Uint8Array): number {
+  let n = 0;
+  let i = buf.indexOf(0x0a);
+  while (i !== -1) {
+    n++;
+    i = buf.indexOf(0x0a, i + 1);
+  }
+  return n;
+}
+
+function createChunked(fn: ChunkFn, maxTokenLength: number, source: SourceRef): ChunkRedactor {
+  let pending: Uint8Array = new Uint8Array(0);
+  let line = source.line ?? 1;
+  let findings: AnyFinding[] = [];
+  const minScan = holdBack(maxTokenLength) * 2;
+  const run = async (final: boolean): Promise<Uint8Array> => {
+    const r = await fn(pending, final, line, source);
+    line += countLines(pending.subarray(0, r.cut));
+    pending = pending.subarray(r.cut);
+    if (r.findings.length > 0) findings = findings.concat(r.findings);
+    return r.output;
+  };
+  return {
+    async push(chunk) {
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      if (pending.length < minScan) return new Uint8Array(0);
+      return run(false);
+    },
+    async end() {
+      if (pending.length === 0) return new Uint8Array(0);
+      return run(true);
+    },
+    takeFindings() {
+      const f = findings;
+      findings = [];
+      return f;
+    },
+  };
+}

@@ -1,0 +1,33 @@
+// The engine's public contract: bytes in, redacted bytes and findings out.
+// Drivers (filter, scan, stream) talk to the engine only through these types.
+// Methods are async because decrypting a JWE with a user-supplied key goes through `jose`
+// (WebCrypto, async); without decryption keys they resolve without waiting on I/O.
+import type { AnyFinding, SourceRef } from '../model.ts';
+
+export interface RecordResult {
+  /** The redacted bytes. When `changed` is false this is the input itself, byte-identical (R7). */
+  output: Uint8Array;
+  findings: AnyFinding[];
+  changed: boolean;
+}
+
+/** Redacts one unbounded text stream chunk by chunk; tokens may cross chunk boundaries. */
+export interface ChunkRedactor {
+  /** Feeds a chunk; returns the output that is final so far (may be empty). */
+  push(chunk: Uint8Array): Promise<Uint8Array>;
+  /** Flushes the held-back tail. */
+  end(): Promise<Uint8Array>;
+  /** Findings produced since the last call. */
+  takeFindings(): AnyFinding[];
+}
+
+export interface Engine {
+  /** A line, a log blob or any non-JSON value, scanned as text. Lines counted from `source.line` (default 1). */
+  processText(input: Uint8Array, source: SourceRef): Promise<RecordResult>;
+  /** A UTF-8 JSON document, scanned structurally (findings carry `source.pointer`); edited in place. */
+  processJson(input: Uint8Array, source: SourceRef): Promise<RecordResult>;
+  /** JSON when the bytes are a UTF-8 JSON document, text otherwise. */
+  processRecord(input: Uint8Array, source: SourceRef): Promise<RecordResult>;
+  /** A chunked text stream (huge lines, stdin). */
+  createChunkRedactor(source: SourceRef): ChunkRedactor;
+}

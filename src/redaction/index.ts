@@ -1,0 +1,189 @@
+// Redaction: turns scan items into replacement bytes. Placeholders are made only of
+// A-Z a-z 0-9 - _ ~ so they are safe in URLs, cookies, JSON strings and log lines, and they
+// never look like a token to the scanner (R5).
+import type { Quoting, ScanItem, TokenItem } from '../detection/index.ts';
+import { encodeBase64 } from '../detection/index.ts';
+import type { JsonObject, JsonValue, TokenKind } from '../model.ts';
+import type { Fingerprinter } from './fingerprint.ts';
+
+export { createFingerprinter, ephemeralFingerprinter, type Fingerprinter } from './fingerprint.ts';
+
+export const PLACEHOLDER_PREFIX = 'JWTR~';
+/** What R6 masking puts in place of every run of 16+ base64 characters. */
+export const MASKED_RUN = 'JWTR~masked';
+
+/** `JWTR~<kind>~<mask|hash>~<keyid>~<fp>[~<subject-fp>]` */
+export function placeholder(
+  kind: TokenKind | 'suspect',
+  action: 'mask' | 'hash',
+  fp: Fingerprinter,
+  tokenFingerprint: string,
+  subjectFingerprint?: string,
+): string {
+  const base = `${PLACEHOLDER_PREFIX}${kind}~${action}~${fp.keyId}~${tokenFingerprint}`;
+  return subjectFingerprint === undefined ? base : `${base}~${subjectFingerprint}`;
+}
+
+/** The signature that replaces a sanitized token's own: `JWTR~sanitized~<keyid>~<fp>`. */
+export function sanitizedSignature(fp: Fingerprinter, tokenFingerprint: string): string {
+  return `${PLACEHOLDER_PREFIX}sanitized~${fp.keyId}~${tokenFingerprint}`;
+}
+
+/** `header.payload.JWTR~sanitized~...`: the original header, the protected claims, no signature. */
+export function sanitizedCompact(headerB64: string, claims: JsonObject, signature: string): string {
+  const payload = encodeBase64(Buffer.from(JSON.stringify(claims), 'utf8'), 'url', false);
+  return `${headerB64}.${payload}.${signature}`;
+}
+
+function quote(q: Quoting): { q: string; colon: string; open: string; close: string } {
+  switch (q.kind) {
+    case 'plain':
+      return { q: '"', colon: ':', open: '{', close: '}' };
+    case 'json-escape':
+      return { q: `${'\\'.repeat(2 ** q.level - 1)}"`, colon: ':', open: '{', close: '}' };
+    case 'html':
+      return { q: '&quot;', colon: ':', open: '{', close: '}' };
+    case 'percent': {
+      const pct = (hex: string) => `%${'25'.repeat(q.level - 1)}${hex}`;
+      return { q: pct('22'), colon: pct('3A'), open: pct('7B'), close: pct('7D') };
+    }
+  }
+}
+
+/** A JSON object standing in for a JSON-serialized token, quoted like the original. */
+export function jsonReplacement(q: Quoting, members: Record<string, string>): string {
+  const { q: dq, colon, open, close } = quote(q);
+  const comma = q.kind === 'percent' ? `%${'25'.repeat(q.level - 1)}2C` : ',';
+  const body = Object.entries(members)
+    .map(([k, v]) => `${dq}${k}${dq}${colon}${dq}${v}${dq}`)
+    .join(comma);
+  return `${open}${body}${close}`;
+}
+
+/** Replacement text for one token, or null to leave it (report). */
+export type ReplaceFn = (item: TokenItem) => string | null;
+
+const TILDE = 0x7e;
+
+function redactList(
+  buf: Uint8Array,
+  items: readonly ScanItem[],
+  replace: ReplaceFn,
+  suspect: (start: number, end: number) => string,
+  keepMod3: boolean,
+): Uint8Array | null {
+  const parts: Uint8Array[] = [];
+  let pos = 0;
+  let changed = false;
+  let delta = 0;
+  let lastPadIndex = -1;
+  for (const it of items) {
+    let text: Uint8Array | null = null;
+    if (it.type === 'token') {
+      const r = replace(it);
+      if (r !== null) text = Buffer.from(r, 'latin1');
+    } else if (it.type === 'suspect') text = Buffer.from(suspect(it.start, it.end), 'latin1');
+    else if (it.type === 'base64') {
+      const inner = redactList(it.decoded, it.inner, replace, suspect, !it.closed);
+      if (inner !== null) text = Buffer.from(encodeBase64(inner, it.alphabet, it.padded), 'latin1');
+    }
+    if (text === null) continue;
+    parts.push(buf.subarray(pos, it.start), text);
+    lastPadIndex = parts.length - 1;
+    delta += text.length - (it.end - it.start);
+    pos = it.end;
+    changed = true;
+  }
+  if (!changed) return null;
+  if (keepMod3 && ((delta % 3) + 3) % 3 !== 0 && lastPadIndex >= 0) {
+    // Inside a base64 run that goes on after this window: keep the decoded length's residue
+    // mod 3 so the characters after the window still decode at their original alignment.
+    const pad = (3 - (((delta % 3) + 3) % 3)) % 3;
+    const last = parts[lastPadIndex]!;
+    const padded = new Uint8Array(last.length + pad).fill(TILDE);
+    padded.set(last, 0);
+    parts[lastPadIndex] = padded;
+  }
+  parts.push(buf.subarray(pos));
+  return Buffer.concat(parts);
+}
+
+/** Applies replacements for all items; returns null when nothing changed (R7: the caller keeps the input). */
+export function applyRedactions(
+  buf: Uint8Array,
+  items: readonly ScanItem[],
+  replace: ReplaceFn,
+  suspect: (start: number, end: number) => string,
+): Uint8Array | null {
+  return redactList(buf, items, replace, suspect, false);
+}
+
+const B64RUN = new Uint8Array(256);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_') B64RUN[c.charCodeAt(0)] = 1;
+
+/** R6 masking: every run of 16 or more base64/base64url characters (dots and '=' included) is replaced. */
+export function maskRuns(buf: Uint8Array): Uint8Array {
+  const parts: Uint8Array[] = [];
+  const marker = Buffer.from(MASKED_RUN, 'latin1');
+  let pos = 0;
+  let i = 0;
+  while (i < buf.length) {
+    if (B64RUN[buf[i]!] !== 1) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < buf.length && (B64RUN[buf[j]!] === 1 || buf[j] === 0x2e || buf[j] === 0x3d)) j++;
+    if (j - i >= 16) {
+      parts.push(buf.subarray(pos, i), marker);
+      pos = j;
+    }
+    i = j;
+  }
+  parts.push(buf.subarray(pos));
+  return Buffer.concat(parts);
+}
+
+export type ClaimTreatment = 'keep' | 'hash' | 'remove';
+
+const MAX_CLAIM_DEPTH = 32;
+
+function escapePointer(s: string): string {
+  return s.replaceAll('~', '~0').replaceAll('/', '~1');
+}
+
+/**
+ * Claims as they may leave the process (R2): each value kept, replaced by `hmac:<keyid>:<fp>`
+ * or removed, by the treatment of its category. Top-level claims are looked up by name,
+ * nested ones by JSON pointer; an object holding classified members is walked, anything else
+ * takes the treatment of its own category, and a value with no category counts as sensitive.
+ */
+export function protectClaims(
+  claims: JsonObject,
+  categories: Readonly<Record<string, string>>,
+  treatment: (category: string) => ClaimTreatment,
+  fp: Fingerprinter,
+): JsonObject {
+  const pointers = Object.keys(categories).filter((k) => k.startsWith('/'));
+  const hasNested = (prefix: string) => pointers.some((p) => p.startsWith(`${prefix}/`));
+  const protect = (value: JsonValue, category: string | undefined): JsonValue | undefined => {
+    const t = treatment(category ?? 'unclassified');
+    if (t === 'keep') return value;
+    if (t === 'remove') return undefined;
+    return fp.claimHash(typeof value === 'string' ? value : JSON.stringify(value));
+  };
+  const walk = (obj: JsonObject, prefix: string, depth: number): JsonObject => {
+    const out: JsonObject = {};
+    for (const [name, value] of Object.entries(obj)) {
+      const pointer = `${prefix}/${escapePointer(name)}`;
+      const category = categories[pointer] ?? (depth === 0 ? categories[name] : undefined);
+      let v: JsonValue | undefined;
+      if (value !== null && typeof value === 'object' && !Array.isArray(value) && depth < MAX_CLAIM_DEPTH && hasNested(pointer)) {
+        v = walk(value, pointer, depth + 1);
+      } else v = protect(value, category);
+      if (v !== undefined) out[name] = v;
+    }
+    return out;
+  };
+  return walk(claims, '', 0);
+}
