@@ -1,0 +1,193 @@
+// Classifies every claim of a payload: a top-level entry per claim (by name), and an entry per
+// nested leaf (by RFC 6901 pointer). Claims may be hostile (100k keys, 10k levels, megabyte
+// strings), so the walk is iterative, breadth-first and bounded in depth, nodes and entries.
+import type { ClaimCategory, JsonObject, JsonValue } from '../model.ts';
+import { PUBLIC, UNCLASSIFIED } from './categories.ts';
+import { type CompiledClaimRules, ruleFor } from './claim-rules.ts';
+import { escapeSegment } from './json-pointer.ts';
+import type { ValueDetector } from './value-detectors.ts';
+
+export interface WalkLimits {
+  /** Nesting below this depth is not walked: the node is one leaf (unclassified unless a rule says). */
+  maxDepth: number;
+  /** Nodes visited per payload. */
+  maxNodes: number;
+  /** Entries in the classification map. Claims left out must be treated as unclassified. */
+  maxEntries: number;
+  /** Elements of a scalar array that value detectors look at. */
+  maxArrayScan: number;
+}
+
+export const DEFAULT_WALK_LIMITS: WalkLimits = {
+  maxDepth: 32,
+  maxNodes: 20_000,
+  maxEntries: 4096,
+  maxArrayScan: 64,
+};
+
+export interface ClaimClassifier {
+  readonly rules: CompiledClaimRules;
+  readonly detectors: readonly ValueDetector[];
+  readonly rank: (category: ClaimCategory) => number;
+  readonly limits: WalkLimits;
+}
+
+interface Frame {
+  value: JsonValue;
+  segments: string[];
+  pointer: string;
+  /** The object key this node sits under (undefined for array elements). */
+  name: string | undefined;
+  /** The category of the nearest ancestor a rule classified. */
+  inherited: ClaimCategory | undefined;
+  top: string;
+}
+
+type Scalar = string | number | boolean | null;
+
+function isScalar(v: JsonValue): v is Scalar {
+  return v === null || typeof v !== 'object';
+}
+
+/** What a value detector says about a leaf (a scalar or a scalar array). */
+function detect(c: ClaimClassifier, value: Scalar | Scalar[], name: string | undefined, ruled: boolean) {
+  let best: ClaimCategory | undefined;
+  let bestRank = -1;
+  const one = (s: string) => {
+    for (const d of c.detectors) {
+      if (d.appliesTo === 'unmatched' && ruled) continue;
+      const found = d.detect(s, name);
+      if (found !== undefined) {
+        const r = c.rank(found);
+        if (r > bestRank) {
+          best = found;
+          bestRank = r;
+        }
+        return;
+      }
+    }
+  };
+  if (typeof value === 'string') one(value);
+  else if (Array.isArray(value)) {
+    const n = Math.min(value.length, c.limits.maxArrayScan);
+    for (let i = 0; i < n; i++) {
+      const v = value[i];
+      if (typeof v === 'string') one(v);
+    }
+  }
+  return best;
+}
+
+function leafCategory(
+  c: ClaimClassifier,
+  value: Scalar | Scalar[],
+  name: string | undefined,
+  rule: ClaimCategory | undefined,
+  inherited: ClaimCategory | undefined,
+): ClaimCategory {
+  const base = rule ?? inherited;
+  const found = detect(c, value, name, rule !== undefined);
+  if (base === undefined) return found ?? UNCLASSIFIED;
+  return found !== undefined && c.rank(found) > c.rank(base) ? found : base;
+}
+
+export function classifyClaims(c: ClaimClassifier, claims: JsonObject): Record<string, ClaimCategory> {
+  const out = Object.create(null) as Record<string, ClaimCategory>;
+  const { maxDepth, maxNodes, maxEntries } = c.limits;
+  let entries = 0;
+  let nodes = 0;
+  // Summary of a top-level container without a rule of its own: its most sensitive leaf.
+  const summary = new Map<string, ClaimCategory>();
+  const raise = (top: string, category: ClaimCategory) => {
+    const cur = summary.get(top);
+    if (cur === undefined || c.rank(cur) >= c.rank(category)) return;
+    summary.set(top, category);
+    out[top] = category;
+  };
+  const put = (key: string, category: ClaimCategory) => {
+    if (entries >= maxEntries) return false;
+    out[key] = category;
+    entries++;
+    return true;
+  };
+
+  const queue: Frame[] = [];
+  for (const key in claims) {
+    if (!Object.hasOwn(claims, key)) continue;
+    if (++nodes > maxNodes || entries >= maxEntries) break;
+    const value = claims[key]!;
+    const segments = [key];
+    const pointer = '/' + escapeSegment(key);
+    const rule = ruleFor(c.rules, pointer, segments, key);
+    if (isScalar(value) || (Array.isArray(value) && value.every(isScalar))) {
+      put(key, leafCategory(c, value as Scalar | Scalar[], key, rule, undefined));
+    } else if (isEmpty(value)) {
+      put(key, rule ?? PUBLIC);
+    } else {
+      put(key, rule ?? PUBLIC);
+      if (rule === undefined) summary.set(key, PUBLIC);
+      queue.push({ value, segments, pointer, name: key, inherited: rule, top: key });
+    }
+  }
+
+  // Breadth-first, so shallow claims are classified before a deep one eats the budget.
+  for (let head = 0; head < queue.length; head++) {
+    const frame = queue[head]!;
+    const { value, segments, pointer, inherited, top } = frame;
+    const childDepth = segments.length + 1;
+    const visit = (childValue: JsonValue, seg: string, name: string | undefined): boolean => {
+      if (++nodes > maxNodes || entries >= maxEntries) {
+        raise(top, UNCLASSIFIED);
+        return false;
+      }
+      const childSegments = [...segments, seg];
+      const childPointer = pointer + '/' + escapeSegment(seg);
+      const rule = ruleFor(c.rules, childPointer, childSegments, name);
+      if (isScalar(childValue) || (Array.isArray(childValue) && childValue.every(isScalar))) {
+        const category = leafCategory(c, childValue as Scalar | Scalar[], name, rule, inherited);
+        put(childPointer, category);
+        raise(top, category);
+      } else if (isEmpty(childValue)) {
+        const category = rule ?? inherited ?? PUBLIC;
+        put(childPointer, category);
+        raise(top, category);
+      } else if (childDepth >= maxDepth) {
+        const category = rule ?? inherited ?? UNCLASSIFIED;
+        put(childPointer, category);
+        raise(top, category === PUBLIC ? UNCLASSIFIED : category);
+      } else {
+        queue.push({
+          value: childValue,
+          segments: childSegments,
+          pointer: childPointer,
+          name,
+          inherited: rule ?? inherited,
+          top,
+        });
+      }
+      return true;
+    };
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) if (!visit(value[i]!, String(i), undefined)) break;
+    } else {
+      const obj = value as JsonObject;
+      for (const key in obj) {
+        if (!Object.hasOwn(obj, key)) continue;
+        if (!visit(obj[key]!, key, key)) break;
+      }
+    }
+    if (nodes > maxNodes || entries >= maxEntries) {
+      // Whatever is still queued was not walked: its top-level claim counts as unclassified.
+      for (let rest = head + 1; rest < queue.length; rest++) raise(queue[rest]!.top, UNCLASSIFIED);
+      break;
+    }
+  }
+  return out;
+}
+
+function isEmpty(v: JsonValue): boolean {
+  if (Array.isArray(v)) return v.length === 0;
+  if (v === null || typeof v !== 'object') return false;
+  for (const k in v) if (Object.hasOwn(v, k)) return false;
+  return true;
+}

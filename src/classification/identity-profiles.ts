@@ -1,0 +1,303 @@
+// Identity and token-type profiles (patterns/identities.yaml): match conditions on the header and
+// the claims -> who the token speaks for (identity, workload or not) and what it is (token_type).
+import type { JoseHeader, JsonObject, JsonValue, TokenType } from '../model.ts';
+import { compileGlob, type Glob } from './glob.ts';
+import { parsePointer, valueAt } from './json-pointer.ts';
+import type { Checker, Path } from './schema.ts';
+
+export const TOKEN_TYPES: readonly TokenType[] = [
+  'access',
+  'id',
+  'refresh',
+  'dpop-proof',
+  'security-event',
+  'logout',
+  'api-key',
+  'client-assertion',
+  'unknown',
+];
+
+/** Array elements a condition looks at (aud, amr, groups...). */
+const MAX_ITEMS_SCANNED = 64;
+
+type Primitive = string | number | boolean;
+
+export interface Condition {
+  target: 'claim' | 'header';
+  segments: readonly string[];
+  present?: boolean;
+  equals?: Primitive;
+  oneOf?: readonly Primitive[];
+  prefix?: string;
+  suffix?: string;
+  contains?: string;
+  word?: string;
+  /** Any of these globs. */
+  glob?: readonly Glob[];
+  mediaType?: string;
+  equalsClaim?: readonly string[];
+  type?: JsonType;
+  maxItems?: number;
+  ignoreCase: boolean;
+}
+
+export interface IdentityProfile {
+  id: string;
+  identity?: string;
+  workload: boolean;
+  tokenType?: TokenType;
+  /** The algs this issuer signs with; another alg is the `unexpected-alg` risk. */
+  algs?: readonly string[];
+  all: readonly Condition[];
+  any: readonly Condition[];
+  none: readonly Condition[];
+}
+
+export interface IdentityResult {
+  identity: string;
+  profile?: string;
+  token_type: TokenType;
+  workload: boolean;
+}
+
+const JSON_TYPES = ['string', 'number', 'boolean', 'array', 'object', 'null'] as const;
+type JsonType = (typeof JSON_TYPES)[number];
+
+const CONDITION_KEYS = [
+  'claim',
+  'header',
+  'present',
+  'equals',
+  'one_of',
+  'prefix',
+  'suffix',
+  'contains',
+  'word',
+  'glob',
+  'media_type',
+  'equals_claim',
+  'type',
+  'max_items',
+  'ignore_case',
+] as const;
+const OPERATORS = CONDITION_KEYS.filter((k) => k !== 'claim' && k !== 'header' && k !== 'ignore_case');
+
+export const PROFILE_ID = /^[a-z0-9][a-z0-9-]{0,63}$/;
+export const IDENTITY_SYNTAX = /^[a-z0-9][a-z0-9-]{0,63}$/;
+const ALG_SYNTAX = /^[A-Za-z0-9+_-]{1,32}$/;
+
+// ---- parsing ----
+
+function checkPath(c: Checker, value: unknown, path: Path): string[] {
+  const s = c.string(value, path, /^.{1,512}$/s, 'a claim name or JSON pointer');
+  if (!s.startsWith('/')) return [s];
+  const segments = parsePointer(s);
+  if (!segments) throw c.src.error(path, `"${s}" is not an RFC 6901 JSON pointer`);
+  return segments;
+}
+
+function primitive(c: Checker, value: unknown, path: Path): Primitive {
+  if (typeof value === 'string' || typeof value === 'boolean') return value;
+  return c.number(value, path);
+}
+
+function parseCondition(c: Checker, value: unknown, path: Path): Condition {
+  const m = c.map(value, path, CONDITION_KEYS);
+  const hasClaim = m['claim'] !== undefined;
+  if (hasClaim === (m['header'] !== undefined)) {
+    throw c.src.error(path, 'a condition names exactly one of claim or header');
+  }
+  if (!OPERATORS.some((op) => m[op] !== undefined)) {
+    throw c.src.error(path, `a condition needs an operator (${OPERATORS.join(', ')})`);
+  }
+  const at = (k: string) => [...path, k];
+  const ignoreCase = m['ignore_case'] === undefined ? false : c.boolean(m['ignore_case'], at('ignore_case'));
+  const fold = (s: string) => (ignoreCase ? s.toLowerCase() : s);
+  const cond: Condition = {
+    target: hasClaim ? 'claim' : 'header',
+    segments: checkPath(c, hasClaim ? m['claim'] : m['header'], at(hasClaim ? 'claim' : 'header')),
+    ignoreCase,
+  };
+  if (m['present'] !== undefined) cond.present = c.boolean(m['present'], at('present'));
+  if (m['equals'] !== undefined) {
+    const v = primitive(c, m['equals'], at('equals'));
+    cond.equals = typeof v === 'string' ? fold(v) : v;
+  }
+  if (m['one_of'] !== undefined) {
+    cond.oneOf = c.list(m['one_of'], at('one_of')).map((v, i) => {
+      const p = primitive(c, v, [...at('one_of'), i]);
+      return typeof p === 'string' ? fold(p) : p;
+    });
+  }
+  for (const k of ['prefix', 'suffix', 'contains', 'word'] as const) {
+    if (m[k] !== undefined)
+      cond[k] = fold(c.string(m[k], at(k), /^.{1,512}$/s, 'a string of 1 to 512 characters'));
+  }
+  if (m['glob'] !== undefined) {
+    const globs = Array.isArray(m['glob'])
+      ? c.stringList(m['glob'], at('glob'))
+      : [c.string(m['glob'], at('glob'))];
+    if (globs.length === 0) throw c.src.error(at('glob'), 'glob needs at least one pattern');
+    cond.glob = globs.map((g) => compileGlob(g, ignoreCase));
+  }
+  if (m['media_type'] !== undefined)
+    cond.mediaType = normalizeMediaType(c.string(m['media_type'], at('media_type')));
+  if (m['equals_claim'] !== undefined) cond.equalsClaim = checkPath(c, m['equals_claim'], at('equals_claim'));
+  if (m['type'] !== undefined) cond.type = c.oneOf(m['type'], at('type'), JSON_TYPES);
+  if (m['max_items'] !== undefined) cond.maxItems = c.number(m['max_items'], at('max_items'), 0, 1e6);
+  return cond;
+}
+
+const PROFILE_KEYS = ['id', 'identity', 'workload', 'token_type', 'algs', 'description', 'match'] as const;
+
+export function parseProfile(c: Checker, value: unknown, path: Path): IdentityProfile {
+  const m = c.map(value, path, PROFILE_KEYS, ['id', 'match']);
+  const at = (k: string) => [...path, k];
+  if (m['description'] !== undefined) c.string(m['description'], at('description'));
+  const profile: IdentityProfile = {
+    id: c.string(m['id'], at('id'), PROFILE_ID, 'a profile id (a-z, 0-9, -)'),
+    workload: false,
+    all: [],
+    any: [],
+    none: [],
+  };
+  if (m['identity'] !== undefined) {
+    profile.identity = c.string(
+      m['identity'],
+      at('identity'),
+      IDENTITY_SYNTAX,
+      'an identity kind (a-z, 0-9, -)',
+    );
+    if (m['workload'] === undefined)
+      throw c.src.error(path, 'a profile that names an identity says workload: true or false');
+    profile.workload = c.boolean(m['workload'], at('workload'));
+  } else if (m['workload'] !== undefined) {
+    throw c.src.error(at('workload'), 'workload belongs to a profile that names an identity');
+  }
+  if (m['token_type'] !== undefined)
+    profile.tokenType = c.oneOf(m['token_type'], at('token_type'), TOKEN_TYPES);
+  if (profile.identity === undefined && profile.tokenType === undefined) {
+    throw c.src.error(path, 'a profile names an identity, a token_type, or both');
+  }
+  if (m['algs'] !== undefined)
+    profile.algs = c.stringList(m['algs'], at('algs'), ALG_SYNTAX, 'a JOSE alg name');
+  const match = c.map(m['match'], at('match'), ['all', 'any', 'none']);
+  const conditions = (k: 'all' | 'any' | 'none') =>
+    match[k] === undefined
+      ? []
+      : c.list(match[k], [...at('match'), k]).map((v, i) => parseCondition(c, v, [...at('match'), k, i]));
+  profile.all = conditions('all');
+  profile.any = conditions('any');
+  profile.none = conditions('none');
+  if (profile.all.length + profile.any.length === 0) {
+    throw c.src.error(at('match'), 'match needs at least one condition under all or any');
+  }
+  return profile;
+}
+
+// ---- matching ----
+
+/** `typ`/`cty` compare case-insensitively and without `application/` (RFC 7515 section 4.1.9). */
+export function normalizeMediaType(s: string): string {
+  const lower = s.toLowerCase();
+  return lower.startsWith('application/') ? lower.slice(12) : lower;
+}
+
+function typeOf(v: JsonValue): JsonType {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  return typeof v as JsonType;
+}
+
+function candidates(v: JsonValue): JsonValue[] {
+  return Array.isArray(v) ? v.slice(0, MAX_ITEMS_SCANNED) : [v];
+}
+
+function stringOp(cond: Condition, v: JsonValue, test: (s: string) => boolean): boolean {
+  for (const item of candidates(v)) {
+    if (typeof item !== 'string') continue;
+    if (test(cond.ignoreCase ? item.toLowerCase() : item)) return true;
+  }
+  return false;
+}
+
+function primitiveMatch(cond: Condition, v: JsonValue, want: Primitive): boolean {
+  for (const item of candidates(v)) {
+    if (typeof item === 'string' && typeof want === 'string') {
+      if ((cond.ignoreCase ? item.toLowerCase() : item) === want) return true;
+    } else if (item === want) return true;
+  }
+  return false;
+}
+
+function hasWord(cond: Condition, v: JsonValue, word: string): boolean {
+  if (typeof v === 'string') {
+    const s = (cond.ignoreCase ? v.toLowerCase() : v).slice(0, 8192);
+    for (const w of s.split(/\s+/)) if (w === word) return true;
+    return false;
+  }
+  return primitiveMatch(cond, v, word);
+}
+
+function holds(cond: Condition, header: JoseHeader, claims: JsonObject | undefined): boolean {
+  const root = cond.target === 'header' ? (header as JsonObject) : claims;
+  const v = root === undefined ? undefined : valueAt(root, cond.segments);
+  if (cond.present !== undefined && (v !== undefined) !== cond.present) return false;
+  if (v === undefined) return cond.present === false;
+  if (cond.type !== undefined && typeOf(v) !== cond.type) return false;
+  if (cond.equals !== undefined && !primitiveMatch(cond, v, cond.equals)) return false;
+  if (cond.oneOf !== undefined && !cond.oneOf.some((w) => primitiveMatch(cond, v, w))) return false;
+  const { prefix, suffix, contains, word, glob, mediaType, maxItems, equalsClaim } = cond;
+  if (prefix !== undefined && !stringOp(cond, v, (s) => s.startsWith(prefix))) return false;
+  if (suffix !== undefined && !stringOp(cond, v, (s) => s.endsWith(suffix))) return false;
+  if (contains !== undefined && !stringOp(cond, v, (s) => s.includes(contains))) return false;
+  if (word !== undefined && !hasWord(cond, v, word)) return false;
+  if (glob !== undefined && !stringOp(cond, v, (s) => glob.some((g) => g.match(s)))) return false;
+  if (mediaType !== undefined && !(typeof v === 'string' && normalizeMediaType(v) === mediaType))
+    return false;
+  if (maxItems !== undefined && (Array.isArray(v) ? v.length : 1) > maxItems) return false;
+  if (equalsClaim !== undefined) {
+    const other = claims === undefined ? undefined : valueAt(claims, equalsClaim);
+    if (other === undefined || other === null || typeof other === 'object' || other !== v) return false;
+  }
+  return true;
+}
+
+export function profileMatches(
+  p: IdentityProfile,
+  header: JoseHeader,
+  claims: JsonObject | undefined,
+): boolean {
+  for (const cond of p.all) if (!holds(cond, header, claims)) return false;
+  if (p.any.length > 0 && !p.any.some((cond) => holds(cond, header, claims))) return false;
+  for (const cond of p.none) if (holds(cond, header, claims)) return false;
+  return true;
+}
+
+/**
+ * Profiles are tried in order. The identity (and workload) comes from the first matching profile
+ * that names one; the token type from the first matching profile that names one. `profile` is the
+ * profile that gave the identity, else the one that gave the token type.
+ */
+export function resolveIdentity(
+  profiles: readonly IdentityProfile[],
+  header: JoseHeader,
+  claims: JsonObject | undefined,
+): IdentityResult {
+  let who: IdentityProfile | undefined;
+  let what: IdentityProfile | undefined;
+  for (const p of profiles) {
+    if ((who || p.identity === undefined) && (what || p.tokenType === undefined)) continue;
+    if (!profileMatches(p, header, claims)) continue;
+    if (!who && p.identity !== undefined) who = p;
+    if (!what && p.tokenType !== undefined) what = p;
+    if (who && what) break;
+  }
+  const profile = who?.id ?? what?.id;
+  return {
+    identity: who?.identity ?? 'unknown',
+    ...(profile !== undefined ? { profile } : {}),
+    token_type: what?.tokenType ?? 'unknown',
+    workload: who?.workload ?? false,
+  };
+}

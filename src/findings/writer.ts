@@ -1,0 +1,137 @@
+// Writers: JSON Lines for native, OCSF and ECS (one finding per line, written as it comes);
+// one SARIF document for the whole run, written by `end()`.
+import type { AnyFinding, JsonObject } from '../model.ts';
+import { toEcs } from './ecs.ts';
+import { serialize } from './json.ts';
+import { toNative } from './native.ts';
+import { toOcsf } from './ocsf.ts';
+import type { FormatOptions } from './product.ts';
+import { createSarifLogBuilder, toSarifLog } from './sarif.ts';
+
+export type FindingFormat = 'native' | 'ocsf' | 'sarif' | 'ecs';
+export const FINDING_FORMATS: readonly FindingFormat[] = ['native', 'ocsf', 'sarif', 'ecs'];
+
+/** Anything with a synchronous string `write`: an array collector, a log function, a test double. */
+export interface TextSink {
+  write(s: string): void;
+}
+
+export interface WriterOptions extends FormatOptions {
+  /** End the stream when the writer ends (for files). Default false: stdout and shared streams stay open. */
+  close?: boolean;
+}
+
+export interface FindingWriter {
+  /**
+   * Formats and writes (or, for SARIF, collects) one finding. Throws after `end()` or a stream error.
+   * It does not wait for a slow stream: findings are small and few next to the records that caused them.
+   */
+  write(f: AnyFinding): void;
+  /** Writes what is pending (the SARIF document) and resolves once the sink has taken every byte. */
+  end(): Promise<void>;
+}
+
+/** The record object for one finding in a JSON Lines format, or a one-result SARIF log. */
+export function formatObject(format: FindingFormat, f: AnyFinding, opts?: FormatOptions): JsonObject {
+  switch (format) {
+    case 'native':
+      return toNative(f);
+    case 'ocsf':
+      return toOcsf(f, opts);
+    case 'ecs':
+      return toEcs(f, opts);
+    case 'sarif':
+      return toSarifLog([f], opts);
+  }
+}
+
+/**
+ * One finding as one self-contained text record, for sinks that carry one record per message (the
+ * Kafka findings topic). SARIF has no record form, so it becomes a complete one-result SARIF log:
+ * every message stays a valid SARIF document that any SARIF reader can open on its own.
+ */
+export function formatFinding(format: FindingFormat, f: AnyFinding, opts?: FormatOptions): string {
+  return serialize(formatObject(format, f, opts));
+}
+
+interface Output {
+  write(s: string): void;
+  end(): Promise<void>;
+}
+
+function isStream(sink: TextSink | NodeJS.WritableStream): sink is NodeJS.WritableStream {
+  return 'on' in sink && typeof sink.on === 'function' && 'end' in sink && typeof sink.end === 'function';
+}
+
+function streamOutput(stream: NodeJS.WritableStream, close: boolean): Output {
+  let failure: Error | undefined;
+  const onError = (err: Error) => {
+    failure ??= err;
+  };
+  stream.on('error', onError);
+  const settle = (resolve: () => void, reject: (e: Error) => void) => (err?: Error | null) => {
+    stream.removeListener('error', onError);
+    const e = failure ?? err ?? undefined;
+    if (e === undefined) resolve();
+    else reject(e);
+  };
+  return {
+    write(s) {
+      if (failure !== undefined) throw failure;
+      stream.write(s);
+    },
+    end() {
+      return new Promise<void>((resolve, reject) => {
+        if (failure !== undefined) return settle(resolve, reject)();
+        // Writes complete in order: the callback of a last (empty) write means all earlier ones are done.
+        if (close) stream.end(settle(resolve, reject));
+        else stream.write('', settle(resolve, reject));
+      });
+    },
+  };
+}
+
+function textOutput(sink: TextSink): Output {
+  return { write: (s) => sink.write(s), end: () => Promise.resolve() };
+}
+
+// Overloads, TextSink first: an object literal `{ write: (s) => ... }` gets `s: string` inferred.
+export function createFindingWriter(
+  format: FindingFormat,
+  sink: TextSink,
+  opts?: WriterOptions,
+): FindingWriter;
+export function createFindingWriter(
+  format: FindingFormat,
+  sink: NodeJS.WritableStream,
+  opts?: WriterOptions,
+): FindingWriter;
+export function createFindingWriter(
+  format: FindingFormat,
+  sink: TextSink | NodeJS.WritableStream,
+  opts?: WriterOptions,
+): FindingWriter;
+export function createFindingWriter(
+  format: FindingFormat,
+  sink: TextSink | NodeJS.WritableStream,
+  opts?: WriterOptions,
+): FindingWriter {
+  const out = isStream(sink) ? streamOutput(sink, opts?.close ?? false) : textOutput(sink);
+  const sarif = format === 'sarif' ? createSarifLogBuilder(opts) : undefined;
+  let ended: Promise<void> | undefined;
+  return {
+    write(f) {
+      if (ended !== undefined) throw new Error('finding writer: write() after end()');
+      if (sarif !== undefined) sarif.add(f);
+      else out.write(`${serialize(formatObject(format, f, opts))}\n`);
+    },
+    end() {
+      // Zero findings still make a valid SARIF log: CI uploads expect a document.
+      ended ??= (async () => {
+        if (sarif !== undefined) out.write(`${serialize(sarif.build(), 2)}\n`);
+        await out.end();
+      })();
+      return ended;
+    },
+  };
+}
