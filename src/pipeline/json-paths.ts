@@ -1,21 +1,23 @@
 // A linear, iterative JSON walker: validates a document and tells, for byte offsets inside
 // it, the RFC 6901 pointer of the innermost value there. Iterative on purpose: a record
 // nested 100,000 deep must not overflow the stack.
+import { scan } from '../detection/index.ts';
 
 interface Frame {
   array: boolean;
-  /** Pointer of this container. */
-  pointer: string;
+  /** This container's segment in its parent (escaped lazily: pointers are built only when asked for). */
+  seg: string | number | null;
   index: number;
   key: string | null;
   /** In an object: a key is expected next (true) or a value (false). */
   expectKey: boolean;
 }
 
-/** A member name as a pointer segment. Runs of 16+ base64 characters are masked: a hostile
- * document can put a token in a key, and pointers go into findings (R1). */
+/** A member name as a pointer segment. A hostile document can put a token in a key, and
+ * pointers go into findings (R1): such a key is shown as `JWTR~masked`. */
 function escape(segment: string): string {
-  return segment.replace(/[A-Za-z0-9+/_\-.=]{16,}/g, 'JWTR~masked').replaceAll('~', '~0').replaceAll('/', '~1');
+  const safe = scan(Buffer.from(segment, 'utf8')).items.length > 0 ? 'JWTR~masked' : segment;
+  return safe.replaceAll('~', '~0').replaceAll('/', '~1');
 }
 
 const WS = new Uint8Array(256);
@@ -63,14 +65,30 @@ export function jsonPaths(buf: Uint8Array, offsets: readonly number[]): JsonPath
   let i = 0;
   let seenRoot = false;
 
-  const valuePointer = (): string => {
-    const top = stack[stack.length - 1];
-    if (top === undefined) return '';
-    return top.array ? `${top.pointer}/${top.index}` : `${top.pointer}/${escape(top.key ?? '')}`;
+  // Built on demand only: a document nested 100,000 deep must not build 100,000 growing strings.
+  const containerPointer = (depth: number): string => {
+    let p = '';
+    for (let d = 0; d < depth; d++) {
+      const seg = stack[d]!.seg;
+      if (seg !== null) p += `/${typeof seg === 'number' ? seg : escape(seg)}`;
+    }
+    return p;
   };
-  const resolveUpTo = (end: number, pointer: string) => {
+  const topPointer = (): string => containerPointer(stack.length);
+  const childSeg = (): string | number | null => {
+    const top = stack[stack.length - 1];
+    if (top === undefined) return null;
+    return top.array ? top.index : (top.key ?? '');
+  };
+  const valuePointer = (): string => {
+    const seg = childSeg();
+    return seg === null ? '' : `${topPointer()}/${typeof seg === 'number' ? seg : escape(seg)}`;
+  };
+  const resolveUpTo = (end: number, pointer: string | (() => string)) => {
+    if (next >= offsets.length || offsets[next]! >= end) return;
+    const p = typeof pointer === 'string' ? pointer : pointer();
     while (next < offsets.length && offsets[next]! < end) {
-      pointers[next] = pointer;
+      pointers[next] = p;
       next++;
     }
   };
@@ -90,7 +108,7 @@ export function jsonPaths(buf: Uint8Array, offsets: readonly number[]): JsonPath
     const top = stack[stack.length - 1];
     if (top === undefined && seenRoot) return { valid: false, pointers };
     // Offsets before this position that were not inside a value belong to the container.
-    resolveUpTo(i, top?.pointer ?? '');
+    resolveUpTo(i, topPointer);
     if (c === 0x2c) {
       if (top === undefined) return { valid: false, pointers };
       i++;
@@ -103,9 +121,9 @@ export function jsonPaths(buf: Uint8Array, offsets: readonly number[]): JsonPath
     }
     if (c === 0x7d || c === 0x5d) {
       if (top === undefined || top.array !== (c === 0x5d)) return { valid: false, pointers };
-      stack.pop();
       i++;
-      resolveUpTo(i, top.pointer);
+      resolveUpTo(i, topPointer);
+      stack.pop();
       afterValue();
       continue;
     }
@@ -121,23 +139,22 @@ export function jsonPaths(buf: Uint8Array, offsets: readonly number[]): JsonPath
       }
       top.key = key;
       top.expectKey = false;
-      resolveUpTo(end, top.pointer);
+      resolveUpTo(end, topPointer);
       i = end;
       continue;
     }
     // A value.
     seenRoot = true;
-    const pointer = valuePointer();
     if (c === 0x7b || c === 0x5b) {
       // Offsets at the opening brace belong to the container value itself.
-      resolveUpTo(i + 1, pointer);
-      stack.push({ array: c === 0x5b, pointer, index: 0, key: null, expectKey: c === 0x7b });
+      resolveUpTo(i + 1, valuePointer);
+      stack.push({ array: c === 0x5b, seg: childSeg(), index: 0, key: null, expectKey: c === 0x7b });
       i++;
       continue;
     }
     const end = c === 0x22 ? stringEnd(buf, i) : scalarEnd(buf, i);
     if (end < 0) return { valid: false, pointers };
-    resolveUpTo(end, pointer);
+    resolveUpTo(end, valuePointer);
     i = end;
     afterValue();
   }
