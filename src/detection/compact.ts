@@ -56,8 +56,24 @@ export type CompactResult =
   /** Not a token; `resume` is where scanning may go on. */
   | { type: 'none'; resume: number };
 
+// One issuer's tokens share a header segment: remember the last parsed ones. Headers are
+// frozen so that sharing them between tokens is safe.
+const HEADER_CACHE_SIZE = 512;
+const headerCache = new Map<string, JoseHeader | null>();
+
 /** Parses the header segment buf[s, e) into a JOSE header with `alg`, or null. */
 function parseHeader(buf: Uint8Array, s: number, e: number): JoseHeader | null {
+  if (e - s > 1024) return parseHeaderUncached(buf, s, e);
+  const key = Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString('latin1');
+  const hit = headerCache.get(key);
+  if (hit !== undefined) return hit;
+  const header = parseHeaderUncached(buf, s, e);
+  if (headerCache.size >= HEADER_CACHE_SIZE) headerCache.delete(headerCache.keys().next().value as string);
+  headerCache.set(key, header === null ? null : Object.freeze(header));
+  return header;
+}
+
+function parseHeaderUncached(buf: Uint8Array, s: number, e: number): JoseHeader | null {
   const bytes = decodeBase64(buf, s, e);
   if (bytes === null) return null;
   const text = utf8OrNull(bytes);

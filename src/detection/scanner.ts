@@ -8,7 +8,7 @@
 // (native, vectorised); only around a hit do we decode and parse, and that work is paid from
 // a budget proportional to the input, so hostile input cannot make a scan super-linear.
 import type { Encoding, TokenContext } from '../model.ts';
-import { B64ANY, decodeBase64, EQ, runBackward, runForward, startsWithAscii, utf8OrNull } from './bytes.ts';
+import { B64ANY, B64URL, decodeBase64, EQ, runBackward, runForward, startsWithAscii, utf8OrNull } from './bytes.ts';
 import { Budget } from './budget.ts';
 import { detectCompact } from './compact.ts';
 import { detectJsonSerialization } from './json-serialization.ts';
@@ -26,49 +26,71 @@ function needle(text: string, kind: NeedleKind, back = 0): Needle {
   return { bytes: Buffer.from(text, 'latin1'), kind, back };
 }
 
-// Needles start with an uncommon character where there is a choice: indexOf skips ahead on
-// the first byte, so `YWxnI` (for `iYWxnI`) is several times faster than the full string.
+// Which substring of each needle is searched was chosen by measurement on log text: Node's
+// indexOf speed depends on the needle's characters (from ~1 to ~28 GB/s), and any substring
+// that still pins the alignment will do, since the detectors re-read the bytes around a hit.
 const NEEDLES: readonly Needle[] = [
-  needle('JhbGci', 'alg'),
+  needle('bGci', 'alg'), // JhbGci
   needle('ImFsZy', 'alg'),
-  needle('YWxnI', 'alg'),
+  needle('YWxnI', 'alg'), // iYWxnI
   needle('gnature', 'json', 2), // "signature", "signatures"
-  needle('phertext', 'json', 2), // "ciphertext"
-  // base64 of the three alg needles at the three byte alignments (see scripts in test/unit/detection).
-  needle('SmhiR2Np', 'b64'),
-  needle('Ykdja', 'b64'),
+  needle('hertext', 'json', 3), // "ciphertext"
+  // base64 of the three alg needles at the three byte alignments (see test/unit/detection/needles.test.ts).
+  needle('R2Np', 'b64'), // SmhiR2Np
+  needle('Ykdja', 'b64'), // poYkdja
   needle('KaGJHY2', 'b64'),
-  needle('SW1Gc1p5', 'b64'),
-  needle('RnNae', 'b64'),
+  needle('W1Gc1p', 'b64'), // SW1Gc1p5
+  needle('RnNae', 'b64'), // ltRnNae
   needle('JbUZzWn', 'b64'),
-  needle('VlXeG5J', 'b64'),
-  needle('ZV3huS', 'b64'),
-  needle('WVd4bk', 'b64'),
+  needle('VlXeG5J', 'b64'), // aVlXeG5J
+  needle('V3huS', 'b64'), // lZV3huS
+  needle('WVd4bk', 'b64'), // pWVd4bk
 ];
+
+const ALG_NEEDLES = NEEDLES.filter((n) => n.kind === 'alg');
+const JSON_NEEDLES = NEEDLES.filter((n) => n.kind === 'json');
+const GAP_NEEDLES = NEEDLES.filter((n) => n.kind !== 'alg');
 
 interface Hit {
   at: number;
   needle: Needle;
 }
 
-function collectHits(buf: Uint8Array, view: Buffer, includeB64: boolean): Hit[] {
+/** Hits of `needles` in buf[s, e), sorted by position (absolute offsets). */
+function hitsOf(buf: Uint8Array, s: number, e: number, needles: readonly Needle[]): Hit[] {
+  const view = Buffer.from(buf.buffer, buf.byteOffset + s, e - s);
   const hits: Hit[] = [];
-  for (const n of NEEDLES) {
-    if (n.kind === 'b64' && !includeB64) continue;
+  for (const n of needles) {
     let i = view.indexOf(n.bytes, 0);
     while (i !== -1) {
-      hits.push({ at: i - n.back, needle: n });
+      hits.push({ at: s + i - n.back, needle: n });
       i = view.indexOf(n.bytes, i + 1);
     }
   }
   if (hits.length > 1) hits.sort((a, b) => a.at - b.at);
-  void buf;
   return hits;
 }
 
 const MIN_BASE64_RUN = 32;
+const DOT = 0x2e;
+const QUOTE = 0x22;
+const PCT = 0x25;
+const AMP = 0x26;
 
-/** Context of a compact token from the bytes before it: HTTP placement and wrapping. */
+const LOWER = new Uint8Array(256);
+for (let c = 0; c < 256; c++) LOWER[c] = c >= 0x41 && c <= 0x5a ? c + 32 : c;
+
+/** The bytes before `end` equal `ascii` ignoring ASCII case. */
+function endsWithCi(buf: Uint8Array, end: number, ascii: string): boolean {
+  const s = end - ascii.length;
+  if (s < 0) return false;
+  for (let i = 0; i < ascii.length; i++) if (LOWER[buf[s + i]!] !== ascii.charCodeAt(i)) return false;
+  return true;
+}
+
+const FORM_FIELDS = ['assertion=', 'client_assertion=', 'id_token=', 'access_token=', 'refresh_token=', 'logout_token=', 'subject_token=', 'actor_token='];
+
+/** Context of a compact token from the bytes before it: HTTP placement and wrapping. Cheap: no strings. */
 function compactContext(buf: Uint8Array, start: number): { context: TokenContext; encoding: Encoding[] } {
   const encoding: Encoding[] = [];
   if (startsWithAscii(buf, start - 5, '%2522')) encoding.push('percent', 'percent');
@@ -77,18 +99,50 @@ function compactContext(buf: Uint8Array, start: number): { context: TokenContext
   } else if (startsWithAscii(buf, start - 2, '\\"') || startsWithAscii(buf, start - 6, '\\u0022')) encoding.push('json-escape');
   else if (startsWithAscii(buf, start - 6, '&quot;') || startsWithAscii(buf, start - 5, '&#34;')) encoding.push('html-entity');
 
-  const from = Math.max(0, start - 48);
-  const before = Buffer.from(buf.buffer, buf.byteOffset + from, start - from).toString('latin1').toLowerCase();
   let context: TokenContext = 'text';
-  if (/bearer[ +]$|bearer%20$/.test(before)) context = 'bearer';
-  else if (/dpop[ +]$|dpop%20$/.test(before)) context = 'dpop';
-  else if (/(?:^|[\s;])(?:set-)?cookie:[^\n]*$/.test(before) || /; ?[\w.-]+=$/.test(before)) context = 'cookie';
-  else if (/(?:^|[\s&?])(?:assertion|client_assertion|id_token|access_token|refresh_token|logout_token|subject_token|actor_token)=$/.test(before) && !/[?][^\s]*$/.test(before)) {
-    context = 'form';
-  } else if (/[?&][\w.%-]+=$/.test(before)) context = 'query';
-  else if (/(?:authorization|x-[\w-]+|proxy-authorization)["']?\s*[:=]\s*["']?$/.test(before)) context = 'header';
-  else if (/"\s*:\s*\\?"$/.test(before)) context = 'json';
+  let p = start;
+  if (encoding.length > 0 && encoding[0] === 'percent') p -= encoding.length === 2 ? 5 : 3;
+  if (endsWithCi(buf, p, 'bearer ') || endsWithCi(buf, p, 'bearer+') || endsWithCi(buf, start, 'bearer%20')) context = 'bearer';
+  else if (endsWithCi(buf, p, 'dpop ') || endsWithCi(buf, start, 'dpop%20')) context = 'dpop';
+  else if (buf[p - 1] === 0x3d) {
+    // name=token: a form field, a query parameter or a cookie, by what precedes the name.
+    let n = p - 1;
+    while (n > 0 && n > p - 128 && (B64URL[buf[n - 1]!] === 1 || buf[n - 1] === 0x2e || buf[n - 1] === 0x25)) n--;
+    const sep = buf[n - 1];
+    const form = FORM_FIELDS.some((f) => endsWithCi(buf, p, f));
+    if (sep === 0x3f || (sep === 0x26 && inUrl(buf, n))) context = 'query';
+    else if (sep === 0x3b || isCookieLine(buf, n)) context = 'cookie';
+    else if (form) context = 'form';
+    else if (sep === 0x26) context = 'query';
+  } else if (buf[p - 1] === 0x22 || buf[p - 1] === 0x27) {
+    let q = p - 2;
+    while (q > 0 && (buf[q] === 0x20 || buf[q] === 0x5c)) q--;
+    if (buf[q] === 0x3a) context = 'json';
+  }
+  if (context === 'text' && (endsWithCi(buf, p, 'authorization: ') || endsWithCi(buf, p, 'authorization:'))) context = 'header';
   return { context, encoding };
+}
+
+/** A '?' before `at` with no whitespace between: the parameter is in a URL's query. */
+function inUrl(buf: Uint8Array, at: number): boolean {
+  for (let i = at - 1; i >= 0 && at - i < 4096; i--) {
+    const c = buf[i]!;
+    if (c === 0x3f) return true;
+    if (c === 0x20 || c === 0x0a || c === 0x09 || c === 0x22) return false;
+  }
+  return false;
+}
+
+/** The line holding offset `at` starts with a Cookie or Set-Cookie header. */
+function isCookieLine(buf: Uint8Array, at: number): boolean {
+  let i = at;
+  while (i > 0 && at - i < 4096 && buf[i - 1] !== 0x0a) i--;
+  while (buf[i] === 0x20 || buf[i] === 0x09 || buf[i] === 0x22) i++;
+  const head = (s: string) => {
+    for (let k = 0; k < s.length; k++) if (LOWER[buf[i + k]!] !== s.charCodeAt(k)) return false;
+    return true;
+  };
+  return head('cookie:') || head('set-cookie:');
 }
 
 interface ScanState {
@@ -97,54 +151,75 @@ interface ScanState {
 }
 
 function scanRange(buf: Uint8Array, floor: number, limit: number, depth: number, state: ScanState): ScanItem[] {
-  const view = Buffer.from(buf.buffer, buf.byteOffset + floor, limit - floor);
-  const hits = collectHits(buf, view, depth < state.opts.maxBase64Depth);
-  const items: ScanItem[] = [];
-  let claimed = floor; // nothing before this offset is looked at again
   const { maxTokenLength } = state.opts;
+  // Phase 1: compact tokens, from the base64 of "alg" in their headers.
+  const compact: ScanItem[] = [];
+  let claimed = floor; // nothing before this offset is looked at again
+  const range = Buffer.from(buf.buffer, buf.byteOffset + floor, limit - floor);
+  // No dot, no compact token; no quote of any kind, no JSON serialization. Both checks are
+  // single-byte searches, far cheaper than the needles they spare (base64 blobs have neither).
+  const hasDot = range.indexOf(DOT) !== -1;
+  const hasQuote = range.indexOf(QUOTE) !== -1 || range.indexOf(PCT) !== -1 || range.indexOf(AMP) !== -1;
+  for (const hit of hasDot ? hitsOf(buf, floor, limit, ALG_NEEDLES) : []) {
+    if (hit.at < claimed || state.budget.exceeded) continue;
+    const r = detectCompact(buf, hit.at, claimed, limit, maxTokenLength, state.budget);
+    if (r.type === 'none') continue;
+    if (r.type === 'compact') {
+      const token = Buffer.from(buf.buffer, buf.byteOffset + r.start, r.end - r.start).toString('latin1');
+      const { context, encoding } = compactContext(buf, r.start);
+      compact.push({
+        type: 'token',
+        start: r.start,
+        end: r.end,
+        kind: r.kind,
+        serialization: 'compact',
+        encoding,
+        context,
+        token,
+        header: r.header,
+        quoting: { kind: 'plain' },
+      });
+    } else compact.push(r);
+    claimed = r.end;
+  }
 
-  for (const hit of hits) {
-    const at = hit.at + floor;
-    if (at < claimed || state.budget.exceeded) continue;
-    if (hit.needle.kind === 'alg') {
-      const r = detectCompact(buf, at, claimed, limit, maxTokenLength, state.budget);
-      if (r.type === 'none') continue;
-      if (r.type === 'compact') {
-        const token = Buffer.from(buf.buffer, buf.byteOffset + r.start, r.end - r.start).toString('latin1');
-        const { context, encoding } = compactContext(buf, r.start);
-        items.push({
-          type: 'token',
-          start: r.start,
-          end: r.end,
-          kind: r.kind,
-          serialization: 'compact',
-          encoding,
-          context,
-          token,
-          header: r.header,
-          quoting: { kind: 'plain' },
-        });
-      } else items.push(r);
-      claimed = r.end;
-    } else if (hit.needle.kind === 'json') {
-      const keyStart = at;
-      if (!startsWithAscii(buf, keyStart, 'sig') && !startsWithAscii(buf, keyStart, 'cip')) continue;
-      const r = detectJsonSerialization(buf, keyStart, claimed, limit, maxTokenLength, state.budget);
-      if (r === null) continue;
-      // An earlier compact item inside this object (a JWS payload holding a dotted token)
-      // belongs to the object: drop it, the object is redacted whole.
-      while (items.length > 0 && items[items.length - 1]!.start >= r.start) items.pop();
-      if (items.length > 0 && items[items.length - 1]!.end > r.start) continue;
-      items.push(r);
-      claimed = r.end;
-    } else {
-      const item = scanBase64Run(buf, at, claimed, limit, depth, state);
+  // Phase 2: JSON serializations and base64-wrapped tokens, searched only between compact
+  // tokens: base64 is the slowest text for indexOf, and token bytes hold nothing more.
+  const needles = (depth < state.opts.maxBase64Depth ? GAP_NEEDLES : JSON_NEEDLES).filter((n) => hasQuote || n.kind !== 'json');
+  const others: ScanItem[] = [];
+  claimed = floor;
+  let gapStart = floor;
+  for (let g = 0; g <= compact.length; g++) {
+    const gapEnd = g < compact.length ? compact[g]!.start : limit;
+    const hits = gapEnd - gapStart >= 4 ? hitsOf(buf, gapStart, gapEnd, needles) : [];
+    for (const hit of hits) {
+      const at = hit.at;
+      if (at < claimed || state.budget.exceeded) continue;
+      let item: ScanItem | null;
+      if (hit.needle.kind === 'json') {
+        if (!startsWithAscii(buf, at, 'sig') && !startsWithAscii(buf, at, 'cip')) continue;
+        item = detectJsonSerialization(buf, at, claimed, limit, maxTokenLength, state.budget);
+      } else item = scanBase64Run(buf, at, claimed, limit, depth, state);
       if (item === null) continue;
-      items.push(item);
+      others.push(item);
       claimed = item.end;
     }
+    if (g < compact.length) gapStart = Math.max(gapStart, compact[g]!.end);
   }
-  return items;
+  if (others.length === 0) return compact;
+  if (compact.length === 0) return others;
+  // A JSON serialization holding a compact item (a dotted token inside it) is redacted whole.
+  const all = [...compact, ...others].sort((a, b) => a.start - b.start || b.end - a.end);
+  const out: ScanItem[] = [];
+  for (const it of all) {
+    const last = out[out.length - 1];
+    if (last !== undefined && it.start < last.end) {
+      if (it.end > last.end && it.type === 'token' && it.serialization !== 'compact') out[out.length - 1] = it;
+      continue;
+    }
+    out.push(it);
+  }
+  return out;
 }
 
 function scanBase64Run(
