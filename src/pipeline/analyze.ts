@@ -45,6 +45,8 @@ export interface Analysis {
 
 export interface Analyzer {
   analyze(item: TokenItem): Promise<Analysis>;
+  /** The cached analysis of a token, when one is fresh (no await on the hot path). */
+  cached(token: string): Analysis | undefined;
 }
 
 const HEADER_KEEP = new Set(['alg', 'enc', 'typ', 'cty', 'kid', 'zip', 'jku', 'x5u', 'crit', 'b64', 'x5t', 'x5t#S256', 'p2c', 'ppt']);
@@ -193,11 +195,16 @@ export function createAnalyzer(options: AnalyzerOptions): Analyzer {
     };
   };
 
+  const cached = (token: string): Analysis | undefined => {
+    const hit = cache.get(token);
+    return hit !== undefined && Date.now() - hit.at < ttl ? hit.analysis : undefined;
+  };
   return {
+    cached,
     async analyze(item) {
       const t = Date.now();
-      const hit = cache.get(item.token);
-      if (hit !== undefined && t - hit.at < ttl) return hit.analysis;
+      const hit = cached(item.token);
+      if (hit !== undefined) return hit;
       const analysis = await analyzeNow(item);
       if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string);
       cache.set(item.token, { at: t, analysis });

@@ -24,11 +24,17 @@ export interface FullEngine extends Engine {
 
 const NO_FINDINGS: AnyFinding[] = [];
 
-function findingId(fingerprint: string, source: SourceRef, start: number): string {
-  const h = createHash('sha256');
-  h.update(fingerprint);
-  h.update(JSON.stringify([source.kind, source.name, source.member, source.topic, source.partition, source.offset, source.line, source.pointer, start]));
-  return h.digest('base64url').slice(0, 22);
+/** A record's identity for finding ids: hashed once per record, not per finding. */
+function recordKey(source: SourceRef): string {
+  return createHash('sha256')
+    .update(JSON.stringify([source.kind, source.name, source.member, source.topic, source.partition, source.offset, source.line, source.pointer]))
+    .digest('base64url')
+    .slice(0, 16);
+}
+
+/** Deterministic and unique per record, offset and token: a replayed record yields the same ids. */
+function findingId(record: string, start: number, fingerprint: string): string {
+  return `${record}-${start.toString(36)}-${fingerprint.slice(fingerprint.indexOf(':') + 1, fingerprint.indexOf(':') + 9)}`;
 }
 
 /** 1-based line of byte offsets, counting from `base`; offsets sorted ascending. */
@@ -55,7 +61,7 @@ export function createEngine(options: EngineOptions): FullEngine {
 
   const errorFinding = (source: SourceRef, err: ProcessingError, action: ErrorFinding['action']): ErrorFinding => ({
     schema: 'jwt-redactor/finding@1',
-    id: findingId(err.code, source, 0),
+    id: findingId(recordKey(source), 0, `:${err.code}`),
     time: new Date().toISOString(),
     rule: 'processing-error',
     severity: 'high',
@@ -79,25 +85,35 @@ export function createEngine(options: EngineOptions): FullEngine {
     const tokens = tokensOf(result.items);
     const analyses = new Map<string, Analysis>();
     for (const t of tokens) {
-      if (!analyses.has(t.token)) analyses.set(t.token, await analyzer.analyze(t));
+      if (!analyses.has(t.token)) analyses.set(t.token, analyzer.cached(t.token) ?? (await analyzer.analyze(t)));
     }
     const sources = locate(tokens);
     const findings: AnyFinding[] = [];
     const now = new Date().toISOString();
-    tokens.forEach((t, i) => {
-      const a = analyses.get(t.token)!;
-      if (a.finding === null) return;
-      const source = sources[i]!;
+    const record = recordKey(base);
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i]!;
+      const b = analyses.get(t.token)!.finding;
+      if (b === null) continue;
       const f: Finding = {
         schema: 'jwt-redactor/finding@1',
-        id: findingId(a.finding.token.fingerprint, source, t.start),
+        id: findingId(record, t.start, b.token.fingerprint),
         time: now,
-        ...a.finding,
-        source,
-        token: { ...a.finding.token, encoding: t.encoding, context: t.context },
+        rule: b.rule,
+        severity: b.severity,
+        source: sources[i]!,
+        token: { ...b.token, encoding: t.encoding, context: t.context },
+        header: b.header,
+        claims: b.claims,
+        classification: b.classification,
+        status: b.status,
+        risks: b.risks,
+        frameworks: b.frameworks,
+        action: b.action,
       };
+      if (b.inner !== undefined) f.inner = b.inner;
       findings.push(f);
-    });
+    }
     for (const _ of suspects(result.items)) {
       findings.push(errorFinding(base, new ProcessingError('suspect-token', 'token-shaped text could not be resolved within the scan budget; masked'), 'mask'));
     }
