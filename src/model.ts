@@ -6,15 +6,7 @@ export type Serialization = 'compact' | 'json' | 'json_flat';
 /** One wrapping layer around a token, outermost first in `Detection.encoding`. */
 export type Encoding = 'base64' | 'base64url' | 'percent' | 'json-escape' | 'html-entity';
 /** Where in an HTTP-ish text the token sat, when the scanner can tell. */
-export type TokenContext =
-  | 'bearer'
-  | 'dpop'
-  | 'cookie'
-  | 'query'
-  | 'form'
-  | 'header'
-  | 'json'
-  | 'text';
+export type TokenContext = 'bearer' | 'dpop' | 'cookie' | 'query' | 'form' | 'header' | 'json' | 'text';
 
 export type Severity = 'info' | 'low' | 'medium' | 'high' | 'critical';
 export const SEVERITIES: readonly Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
@@ -101,6 +93,8 @@ export interface Classification {
   /** The profile from patterns/identities.yaml that matched, when one did. */
   profile?: string;
   token_type: TokenType;
+  /** A non-human (workload) identity: Kubernetes, CI jobs, SPIFFE, cloud service principals... */
+  workload?: boolean;
   /** Claim name (top-level) or RFC 6901 pointer (nested) -> category. */
   claims: Record<string, ClaimCategory>;
 }
@@ -120,7 +114,7 @@ export interface Risk {
   id: string;
   severity: Severity;
   reason: string;
-  /** Framework references, e.g. 'OWASP-NHI:NHI2:2025', 'NIST-CSF-2.0:PR.AA-01'. */
+  /** Framework references, e.g. 'OWASP-NHI-2025:NHI2', 'NIST-CSF-2.0:PR.AA-01'. */
   frameworks: string[];
 }
 

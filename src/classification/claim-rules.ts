@@ -1,6 +1,6 @@
 // Claim-name rules: exact names, globs and RFC 6901 pointers into nested claims -> category.
 import type { ClaimCategory } from '../model.ts';
-import { compileGlob, type Glob, isGlob } from './glob.ts';
+import { compileGlob, GLOB_MAX_TEXT, type Glob, isGlob } from './glob.ts';
 import { parsePointer, pointerOf } from './json-pointer.ts';
 import type { Checker, Path } from './schema.ts';
 
@@ -131,6 +131,9 @@ export function ruleFor(
   const top = segments.length === 1;
   const byName = (top ? rules.topNames : rules.nestedNames).get(name);
   if (byName !== undefined) return byName;
-  for (const [g, category] of top ? rules.topGlobs : rules.nestedGlobs) if (g.match(name)) return category;
+  const globs = top ? rules.topGlobs : rules.nestedGlobs;
+  if (globs.length === 0 || name.length > GLOB_MAX_TEXT) return undefined;
+  const folded = name.toLowerCase(); // name globs ignore case
+  for (const [g, category] of globs) if (g.matchFolded(folded)) return category;
   return undefined;
 }

@@ -7,6 +7,8 @@ export interface Glob {
   readonly source: string;
   readonly ignoreCase: boolean;
   match(text: string): boolean;
+  /** `match` for a text already lower-cased (ignore-case globs; saves folding it per glob). */
+  matchFolded(text: string): boolean;
 }
 
 /** Texts longer than this never match a glob (claim names and values are bounded before matching). */
@@ -37,26 +39,27 @@ export function compileGlob(pattern: string, ignoreCase = false): Glob {
   const last = pieces[pieces.length - 1]!;
   const starred = pieces.length > 1;
   const minLength = pieces.reduce((n, p) => n + p.length, 0);
+  const matchFolded = (text: string): boolean => {
+    if (text.length > GLOB_MAX_TEXT || text.length < minLength) return false;
+    if (!starred) return text.length === first.length && pieceAt(text, 0, first);
+    if (!pieceAt(text, 0, first)) return false;
+    const end = text.length - last.length;
+    if (!pieceAt(text, end, last)) return false;
+    let at = first.length;
+    for (let i = 1; i < pieces.length - 1; i++) {
+      const piece = pieces[i]!;
+      if (piece.length === 0) continue;
+      const found = findPiece(text, at, end, piece);
+      if (found < 0) return false;
+      at = found + piece.length;
+    }
+    return at <= end;
+  };
   return {
     source: pattern,
     ignoreCase,
-    match(input: string): boolean {
-      if (input.length > GLOB_MAX_TEXT || input.length < minLength) return false;
-      const text = ignoreCase ? input.toLowerCase() : input;
-      if (!starred) return text.length === first.length && pieceAt(text, 0, first);
-      if (!pieceAt(text, 0, first)) return false;
-      const end = text.length - last.length;
-      if (!pieceAt(text, end, last)) return false;
-      let at = first.length;
-      for (let i = 1; i < pieces.length - 1; i++) {
-        const piece = pieces[i]!;
-        if (piece.length === 0) continue;
-        const found = findPiece(text, at, end, piece);
-        if (found < 0) return false;
-        at = found + piece.length;
-      }
-      return at <= end;
-    },
+    matchFolded,
+    match: (input) => matchFolded(ignoreCase && input.length <= GLOB_MAX_TEXT ? input.toLowerCase() : input),
   };
 }
 

@@ -1,5 +1,5 @@
 // RFC 6901 JSON pointers: how nested claims are named in rules and in the classification map.
-import type { JsonValue } from '../model.ts';
+import type { JsonObject, JsonValue } from '../model.ts';
 
 export function escapeSegment(segment: string): string {
   return segment.includes('~') || segment.includes('/')
@@ -37,8 +37,13 @@ export function parsePointer(pointer: string): string[] | undefined {
   return out;
 }
 
-function isObject(v: unknown): v is { [key: string]: JsonValue } {
+export function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** An own member of a claims object (a `__proto__` or `toString` claim is just a name). */
+export function member(obj: JsonObject, key: string): JsonValue | undefined {
+  return Object.hasOwn(obj, key) ? obj[key] : undefined;
 }
 
 /** The value at `segments` inside `root`, own properties only (a `__proto__` claim is just a name). */
@@ -49,8 +54,8 @@ export function valueAt(root: JsonValue | undefined, segments: readonly string[]
       if (!/^(0|[1-9][0-9]{0,8})$/.test(seg)) return undefined;
       node = node[Number(seg)];
     } else if (isObject(node)) {
-      if (!Object.hasOwn(node, seg)) return undefined;
-      node = node[seg];
+      node = member(node, seg);
+      if (node === undefined) return undefined;
     } else return undefined;
   }
   return node;

@@ -16,7 +16,7 @@ import type {
 import { SEVERITIES } from '../model.ts';
 import type { CompiledClaimRules } from './claim-rules.ts';
 import { normalizeMediaType } from './identity-profiles.ts';
-import { parsePointer, valueAt } from './json-pointer.ts';
+import { isObject, member, parsePointer, valueAt } from './json-pointer.ts';
 import type { RiskDefinition, RiskId, RiskSettings, Variant } from './risk-definitions.ts';
 import { numericDate } from './time-status.ts';
 import { isHmacAlg, type WeakSecretChecker } from './weak-secrets.ts';
@@ -85,23 +85,15 @@ const CI_IDENTITIES = new Set(['github-actions', 'gitlab-ci']);
 /** Triggers that let code from a fork or an outside contributor run with the repository's identity. */
 const FORK_REACHABLE_EVENTS = new Set(['pull_request_target', 'workflow_run', 'issue_comment']);
 
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function own(obj: JsonObject, key: string): JsonValue | undefined {
-  return Object.hasOwn(obj, key) ? obj[key] : undefined;
-}
-
 /** The token type the claims alone suggest, when they are those of a specially typed token. */
 function claimsShape(claims: JsonObject): string | undefined {
-  if (own(claims, 'htm') !== undefined && own(claims, 'htu') !== undefined) return 'dpop-proof';
-  const events = own(claims, 'events');
+  if (member(claims, 'htm') !== undefined && member(claims, 'htu') !== undefined) return 'dpop-proof';
+  const events = member(claims, 'events');
   if (isObject(events)) return Object.hasOwn(events, BACKCHANNEL_LOGOUT) ? 'logout' : 'security-event';
   if (
-    own(claims, 'nonce') !== undefined ||
-    own(claims, 'at_hash') !== undefined ||
-    own(claims, 'c_hash') !== undefined
+    member(claims, 'nonce') !== undefined ||
+    member(claims, 'at_hash') !== undefined ||
+    member(claims, 'c_hash') !== undefined
   ) {
     return 'id';
   }
@@ -154,7 +146,7 @@ function showClaims(keys: readonly string[], rules: CompiledClaimRules): string 
 }
 
 function claimValue(claims: JsonObject, key: string): JsonValue | undefined {
-  if (!key.startsWith('/')) return own(claims, key);
+  if (!key.startsWith('/')) return member(claims, key);
   const segs = parsePointer(key);
   return segs ? valueAt(claims, segs) : undefined;
 }
@@ -173,69 +165,47 @@ function privilegedCount(value: JsonValue | undefined, settings: RiskSettings): 
   return n;
 }
 
-export function assessRisks(input: RiskInput, ctx: RiskContext): Risk[] {
-  const { decoded, classification, status } = input;
-  const { rules, now } = ctx;
+type Add = (id: RiskId, vars?: Record<string, string>) => void;
+
+/** Risks the JOSE header carries: alg, key references, kid, crit, b64, typ. */
+function headerRisks(
+  decoded: DecodedToken,
+  claims: JsonObject | undefined,
+  rules: RiskRules,
+  algs: readonly string[] | undefined,
+  add: Add,
+): void {
   const { settings } = rules;
   const headers: JoseHeader[] = decoded.headers.length > 0 ? decoded.headers : [decoded.header];
-  const claims = decoded.payload.type === 'claims' ? decoded.payload.claims : undefined;
-  const profile =
-    classification.profile !== undefined ? rules.profiles.get(classification.profile) : undefined;
-  const workload = profile?.workload ?? (classification as { workload?: boolean }).workload ?? false;
-  const variant: Variant | undefined = workload
-    ? 'workload'
-    : classification.identity !== 'unknown'
-      ? 'human'
-      : undefined;
   const alg = decoded.header.alg;
-  const base = {
-    alg: showAlg(alg),
-    identity: classification.identity,
-    profile: classification.profile ?? 'no profile',
-    token_type: classification.token_type,
-  };
-
-  const found: Risk[] = [];
-  const add = (id: RiskId, vars: Record<string, string> = {}) => {
-    const def = rules.risks.get(id);
-    if (!def) return;
-    const override = ctx.riskOverrides?.[id];
-    if (override === 'off') return;
-    const all: Record<string, string> = { ...base, ...vars };
-    const severity = override ?? (variant ? def.variants[variant] : undefined) ?? def.severity;
-    const reason = def.reason.replace(/\{([a-z_]+)\}/g, (_, k: string) => all[k] ?? 'unknown');
-    found.push({ id, severity, reason, frameworks: [...def.frameworks] });
-  };
-
-  // ---- the header ----
-  const algs = headers.map((h) => h.alg);
-  const noneAlg = algs.find((a) => typeof a === 'string' && a.toLowerCase() === 'none');
+  const headerAlgs = headers.map((h) => h.alg);
+  const noneAlg = headerAlgs.find((a) => typeof a === 'string' && a.toLowerCase() === 'none');
   if (decoded.kind === 'unsecured' || noneAlg !== undefined)
     add('alg-none', { alg: showAlg(noneAlg ?? 'none') });
-  const deprecated = algs.find(
+  const deprecated = headerAlgs.find(
     (a) => typeof a === 'string' && settings.deprecatedAlgs.some((d) => d.toLowerCase() === a.toLowerCase()),
   );
   if (deprecated !== undefined) add('deprecated-alg', { alg: showAlg(deprecated) });
   if (decoded.kind === 'jws' && isHmacAlg(alg) && decoded.signing) {
-    if (rules.weakSecrets.check(alg, decoded.signing.input, decoded.signing.signature) === true)
-      add('weak-hmac-secret');
+    const { input, signature } = decoded.signing;
+    if (rules.weakSecrets.check(alg, input, signature) === true) add('weak-hmac-secret');
   }
-  if (profile?.algs && decoded.kind === 'jws' && typeof alg === 'string' && !profile.algs.includes(alg)) {
-    add('unexpected-alg', { detail: profile.algs.map(showAlg).join(', ') });
+  if (algs && decoded.kind === 'jws' && typeof alg === 'string' && !algs.includes(alg)) {
+    add('unexpected-alg', { detail: algs.map(showAlg).join(', ') });
   }
   if (headers.some((h) => h.jku !== undefined)) add('header-jku');
   if (headers.some((h) => h.x5u !== undefined)) add('header-x5u');
   if (headers.some((h) => h.jwk !== undefined)) add('header-jwk');
   if (headers.some((h) => h.x5c !== undefined)) add('header-x5c');
   for (const h of headers) {
-    if (h.kid === undefined) continue;
-    const problem = kidProblem(h.kid, settings);
+    const problem = h.kid === undefined ? undefined : kidProblem(h.kid, settings);
     if (problem) {
       add('kid-injection', { detail: problem });
       break;
     }
   }
   if (decoded.kind === 'jwe' && headers.some((h) => h.zip !== undefined)) add('zip-compression');
+
   let unknownCrit = 0;
   let badCrit = false;
   for (const h of headers) {
@@ -257,6 +227,7 @@ export function assessRisks(input: RiskInput, ctx: RiskContext): Risk[] {
         : 'crit names parameters this tool does not implement',
     });
   }
+
   const b64 = headers.find((h) => h.b64 === false);
   if (b64) {
     const declared = Array.isArray(b64.crit) && b64.crit.includes('b64');
@@ -266,6 +237,7 @@ export function assessRisks(input: RiskInput, ctx: RiskContext): Risk[] {
         : 'b64 is false without crit: verifiers that ignore b64 check a different payload (RFC 7797 section 6)',
     });
   }
+
   const typ =
     typeof decoded.header.typ === 'string' ? TYP_TYPES[normalizeMediaType(decoded.header.typ)] : undefined;
   const shape = claims ? claimsShape(claims) : undefined;
@@ -279,75 +251,129 @@ export function assessRisks(input: RiskInput, ctx: RiskContext): Risk[] {
       detail: `claims of a ${shape} token without its explicit typ: verifiers that skip the typ check may accept it as another kind (RFC 8725 section 3.11)`,
     });
   }
+}
 
-  // ---- the claims ----
-  if (claims) {
-    const type = classification.token_type;
-    const exp = numericDate(own(claims, 'exp'));
-    if (own(claims, 'aud') === undefined && type !== 'dpop-proof') add('missing-aud');
-    if (exp === undefined && type !== 'dpop-proof' && type !== 'security-event') add('missing-exp');
-    const max = ctx.maxLifetimeSeconds ?? settings.maxLifetimeSeconds;
-    const span = status.lifetime_seconds ?? status.remaining_seconds;
-    if (span !== undefined && span > max) {
-      add('lifetime-exceeds-policy', { lifetime: showDuration(span), max_lifetime: showDuration(max) });
-    }
-    const iat = numericDate(own(claims, 'iat'));
-    const nowSeconds = now.getTime() / 1000;
-    if (iat !== undefined && iat - nowSeconds > settings.futureSkewSeconds)
-      add('iat-in-future', { age: showDuration(iat - nowSeconds) });
-    if (status.expired === true) {
-      add('expired-token', { age: showDuration(-(status.remaining_seconds ?? 0)) });
-    } else {
-      add('live-token', {
-        remaining:
-          status.remaining_seconds !== undefined
-            ? `${showDuration(status.remaining_seconds)} left`
-            : 'no expiry',
-      });
-    }
+/** Audience, expiry, lifetime and liveness. */
+function lifetimeRisks(
+  claims: JsonObject,
+  status: TimeStatus,
+  type: string,
+  ctx: RiskContext,
+  add: Add,
+): void {
+  const { settings } = ctx.rules;
+  if (member(claims, 'aud') === undefined && type !== 'dpop-proof') add('missing-aud');
+  // DPoP proofs and SETs are bounded by iat and jti, not exp.
+  if (
+    numericDate(member(claims, 'exp')) === undefined &&
+    type !== 'dpop-proof' &&
+    type !== 'security-event'
+  ) {
+    add('missing-exp');
+  }
+  const max = ctx.maxLifetimeSeconds ?? settings.maxLifetimeSeconds;
+  const span = status.lifetime_seconds ?? status.remaining_seconds;
+  if (span !== undefined && span > max) {
+    add('lifetime-exceeds-policy', { lifetime: showDuration(span), max_lifetime: showDuration(max) });
+  }
+  const iat = numericDate(member(claims, 'iat'));
+  const ahead = iat === undefined ? 0 : iat - ctx.now.getTime() / 1000;
+  if (ahead > settings.futureSkewSeconds) add('iat-in-future', { age: showDuration(ahead) });
+  if (status.expired === true) {
+    add('expired-token', { age: showDuration(-(status.remaining_seconds ?? 0)) });
+  } else {
+    const left = status.remaining_seconds;
+    add('live-token', { remaining: left !== undefined ? `${showDuration(left)} left` : 'no expiry' });
+  }
+}
 
-    const byCategory = (test: (c: ClaimCategory) => boolean) =>
-      Object.keys(classification.claims).filter((k) => test(classification.claims[k]!));
-    const unencrypted = decoded.kind !== 'jwe';
-    const secrets = byCategory((c) => c.startsWith('secret.'));
-    if (secrets.length > 0 && unencrypted)
-      add('embedded-secret', { claims: showClaims(secrets, rules.claims) });
-    const authz = byCategory((c) => c === 'authz.scope' || c === 'authz.role' || c === 'authz.group');
-    let privileged = 0;
-    const privilegedKeys: string[] = [];
-    for (const key of authz.slice(0, 64)) {
-      const n = privilegedCount(claimValue(claims, key), settings);
-      if (n > 0) {
-        privileged += n;
-        privilegedKeys.push(key);
-      }
+/** What the claims expose or grant: secrets, privilege, CI trust context, personal data, hosts. */
+function exposureRisks(
+  claims: JsonObject,
+  classification: Classification,
+  encrypted: boolean,
+  rules: RiskRules,
+  add: Add,
+): void {
+  const secrets: string[] = [];
+  const authz: string[] = [];
+  const pii: string[] = [];
+  const internal: string[] = [];
+  for (const key in classification.claims) {
+    const c: ClaimCategory = classification.claims[key]!;
+    if (c.startsWith('secret.')) secrets.push(key);
+    else if (c.startsWith('pii.')) pii.push(key);
+    else if (c === 'routing.internal') internal.push(key);
+    else if (c === 'authz.scope' || c === 'authz.role' || c === 'authz.group') authz.push(key);
+  }
+  if (secrets.length > 0 && !encrypted) add('embedded-secret', { claims: showClaims(secrets, rules.claims) });
+
+  let privileged = 0;
+  const privilegedKeys: string[] = [];
+  for (const key of authz.slice(0, 64)) {
+    const n = privilegedCount(claimValue(claims, key), rules.settings);
+    if (n > 0) {
+      privileged += n;
+      privilegedKeys.push(key);
     }
-    if (privileged > 0)
-      add('privileged-authz', {
-        claims: showClaims(privilegedKeys, rules.claims),
-        count: String(privileged),
-      });
-    if (CI_IDENTITIES.has(classification.identity)) {
-      const event = own(claims, 'event_name') ?? own(claims, 'pipeline_source');
-      const forkReachable = typeof event === 'string' && FORK_REACHABLE_EVENTS.has(event);
-      if (
-        forkReachable ||
-        own(claims, 'ref_protected') === 'false' ||
-        own(claims, 'ref_protected') === false
-      ) {
-        add('ci-untrusted-context', {
-          detail: forkReachable
-            ? 'a trigger that runs on behalf of outside contributors'
-            : 'an unprotected branch or tag',
-        });
-      }
-    }
-    const pii = byCategory((c) => c.startsWith('pii.'));
-    if (pii.length > 0 && unencrypted) add('pii-exposed', { claims: showClaims(pii, rules.claims) });
-    const internal = byCategory((c) => c === 'routing.internal');
-    if (internal.length > 0) add('internal-host-disclosed', { claims: showClaims(internal, rules.claims) });
+  }
+  if (privileged > 0) {
+    add('privileged-authz', { claims: showClaims(privilegedKeys, rules.claims), count: String(privileged) });
   }
 
+  if (CI_IDENTITIES.has(classification.identity)) {
+    const event = member(claims, 'event_name') ?? member(claims, 'pipeline_source');
+    const forkReachable = typeof event === 'string' && FORK_REACHABLE_EVENTS.has(event);
+    const protectedRef = member(claims, 'ref_protected');
+    if (forkReachable || protectedRef === 'false' || protectedRef === false) {
+      add('ci-untrusted-context', {
+        detail: forkReachable
+          ? 'a trigger that runs on behalf of outside contributors'
+          : 'an unprotected branch or tag',
+      });
+    }
+  }
+
+  if (pii.length > 0 && !encrypted) add('pii-exposed', { claims: showClaims(pii, rules.claims) });
+  if (internal.length > 0) add('internal-host-disclosed', { claims: showClaims(internal, rules.claims) });
+}
+
+export function assessRisks(input: RiskInput, ctx: RiskContext): Risk[] {
+  const { decoded, classification, status } = input;
+  const { rules } = ctx;
+  const claims = decoded.payload.type === 'claims' ? decoded.payload.claims : undefined;
+  const profile =
+    classification.profile !== undefined ? rules.profiles.get(classification.profile) : undefined;
+  const workload = profile?.workload ?? (classification as { workload?: boolean }).workload ?? false;
+  const variant: Variant | undefined = workload
+    ? 'workload'
+    : classification.identity !== 'unknown'
+      ? 'human'
+      : undefined;
+  const base: Record<string, string> = {
+    alg: showAlg(decoded.header.alg),
+    identity: classification.identity,
+    profile: classification.profile ?? 'no profile',
+    token_type: classification.token_type,
+  };
+
+  const found: Risk[] = [];
+  const add: Add = (id, vars = {}) => {
+    const def = rules.risks.get(id);
+    const override = ctx.riskOverrides?.[id];
+    if (!def || override === 'off') return;
+    const all: Record<string, string> = { ...base, ...vars };
+    const severity = override ?? (variant ? def.variants[variant] : undefined) ?? def.severity;
+    const reason = def.reason.replace(/\{([a-z_]+)\}/g, (_, k: string) => all[k] ?? 'unknown');
+    found.push({ id, severity, reason, frameworks: [...def.frameworks] });
+  };
+
+  headerRisks(decoded, claims, rules, profile?.algs, add);
+  if (claims) {
+    lifetimeRisks(claims, status, classification.token_type, ctx, add);
+    // A decrypted JWE was encrypted in transit: its claims were not readable on the way.
+    exposureRisks(claims, classification, decoded.kind === 'jwe', rules, add);
+  }
   const order = (s: Severity) => SEVERITIES.indexOf(s);
   return found.sort((a, b) => order(b.severity) - order(a.severity));
 }

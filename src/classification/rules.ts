@@ -144,22 +144,22 @@ export function loadClassificationRules(options: LoadOptions = {}): Classificati
         ruleSpecs.push(parseClaimRule(c, v, ['claims', i], cat));
       });
     }
-    const seen = new Set<string>();
-    const unique = (id: string, path: Path, what: string) => {
-      if (seen.has(id)) throw src.error(path, `duplicate ${what} id "${id}" in this file`);
-      seen.add(id);
+    const seen = { detector: new Set<string>(), profile: new Set<string>() };
+    const unique = (id: string, path: Path, what: keyof typeof seen) => {
+      if (seen[what].has(id)) throw src.error(path, `duplicate ${what} id "${id}" in this file`);
+      seen[what].add(id);
     };
     if (top['detectors'] !== undefined) {
       c.list(top['detectors'], ['detectors']).forEach((v, i) => {
         const spec = parseDetector(c, v, ['detectors', i], cat);
-        unique(`d:${spec.id}`, ['detectors', i, 'id'], 'detector');
+        unique(spec.id, ['detectors', i, 'id'], 'detector');
         if (!detectorSpecs.has(spec.id)) detectorSpecs.set(spec.id, spec);
       });
     }
     if (top['profiles'] !== undefined) {
       c.list(top['profiles'], ['profiles']).forEach((v, i) => {
         const profile = parseProfile(c, v, ['profiles', i]);
-        unique(`p:${profile.id}`, ['profiles', i, 'id'], 'profile');
+        unique(profile.id, ['profiles', i, 'id'], 'profile');
         if (!profiles.has(profile.id)) profiles.set(profile.id, profile);
       });
     }

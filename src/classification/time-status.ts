@@ -1,6 +1,7 @@
 // exp / nbf / iat -> when the token was issued, when it expires, whether it is live now.
 // Claims are untrusted: strings, negatives, NaN-ish text and dates past year 275760 never throw.
 import type { JsonObject, TimeStatus } from '../model.ts';
+import { member } from './json-pointer.ts';
 
 /** The largest time a JavaScript Date can hold, in seconds (RFC 7519 NumericDate is seconds). */
 const MAX_SECONDS = 8.64e12;
@@ -25,10 +26,9 @@ function iso(seconds: number): string | undefined {
 export function timeStatus(claims: JsonObject | undefined, now: Date): TimeStatus {
   const status: TimeStatus = {};
   if (claims === undefined) return status;
-  const own = (k: string) => (Object.hasOwn(claims, k) ? claims[k] : undefined);
-  const exp = numericDate(own('exp'));
-  const nbf = numericDate(own('nbf'));
-  const iat = numericDate(own('iat'));
+  const exp = numericDate(member(claims, 'exp'));
+  const nbf = numericDate(member(claims, 'nbf'));
+  const iat = numericDate(member(claims, 'iat'));
   const nowSeconds = now.getTime() / 1000;
   if (iat !== undefined) {
     const at = iso(iat);

@@ -248,6 +248,12 @@ export function containsEmail(value: string): boolean {
     let l = at;
     while (l > 0 && at - l < 64 && isLocalChar(value.charCodeAt(l - 1))) l--;
     if (l === at || value.charCodeAt(l) === 46) continue;
+    // `scheme://user@host`: URL userinfo, not an address.
+    const scheme = value.lastIndexOf('://', at);
+    if (scheme >= 0) {
+      const slash = value.indexOf('/', scheme + 3);
+      if (slash < 0 || slash > at) continue;
+    }
     let r = at + 1;
     while (r < value.length && r - at <= 253 && isHostChar(value.charCodeAt(r))) r++;
     let domain = value.slice(at + 1, r);

@@ -123,6 +123,11 @@ export class WeakSecretChecker {
     return pads;
   }
 
+  /** Verdicts currently cached. */
+  get cached(): number {
+    return this.#cache.size;
+  }
+
   /**
    * True when the signature verifies under a listed secret, false when under none, undefined when
    * not checked (the signature has the wrong length for the alg, or the input is too large).

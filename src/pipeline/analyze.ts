@@ -1,12 +1,7 @@
 // Per distinct token: decode, classify, judge, decide, and prepare the finding body and the
 // replacement. Tokens recur in logs (one session token, thousands of requests), so results
 // are cached by token text for a short time; the time status is what can change.
-import {
-  assessRisks,
-  type ClassificationRules,
-  classify,
-  timeStatus,
-} from '../classification/index.ts';
+import { assessRisks, type ClassificationRules, classify, timeStatus } from '../classification/index.ts';
 import { decodeReadable, decodeToken, type KeySet } from '../decoding/index.ts';
 import { type Quoting, scan, type TokenItem, tokensOf } from '../detection/index.ts';
 import type { DecodedToken, Finding, JoseHeader, JsonObject, JsonValue, Risk, Severity } from '../model.ts';
@@ -49,7 +44,22 @@ export interface Analyzer {
   cached(token: string): Analysis | undefined;
 }
 
-const HEADER_KEEP = new Set(['alg', 'enc', 'typ', 'cty', 'kid', 'zip', 'jku', 'x5u', 'crit', 'b64', 'x5t', 'x5t#S256', 'p2c', 'ppt']);
+const HEADER_KEEP = new Set([
+  'alg',
+  'enc',
+  'typ',
+  'cty',
+  'kid',
+  'zip',
+  'jku',
+  'x5u',
+  'crit',
+  'b64',
+  'x5t',
+  'x5t#S256',
+  'p2c',
+  'ppt',
+]);
 const MAX_HEADER_STRING = 256;
 
 /** Header members as they may appear in a finding: registered ones kept, keys summarised, the rest hashed. */
@@ -57,11 +67,15 @@ export function safeHeader(h: JoseHeader, fp: Fingerprinter): Record<string, Jso
   const out: Record<string, JsonValue> = {};
   for (const [name, value] of Object.entries(h)) {
     if (HEADER_KEEP.has(name)) {
-      out[name] = typeof value === 'string' && value.length > MAX_HEADER_STRING ? `${value.slice(0, MAX_HEADER_STRING)}...` : (value as JsonValue);
+      out[name] =
+        typeof value === 'string' && value.length > MAX_HEADER_STRING
+          ? `${value.slice(0, MAX_HEADER_STRING)}...`
+          : (value as JsonValue);
     } else if (name === 'jwk' || name === 'epk') {
       const k = (value ?? {}) as Record<string, unknown>;
       const summary: Record<string, JsonValue> = {};
-      for (const m of ['kty', 'crv', 'kid', 'alg', 'use']) if (typeof k[m] === 'string') summary[m] = k[m] as string;
+      for (const m of ['kty', 'crv', 'kid', 'alg', 'use'])
+        if (typeof k[m] === 'string') summary[m] = k[m] as string;
       out[name] = summary;
     } else if (name === 'x5c') {
       out.x5c_count = Array.isArray(value) ? value.length : 1;
@@ -115,7 +129,12 @@ export function createAnalyzer(options: AnalyzerOptions): Analyzer {
     });
     const shownClaims =
       decoded.payload.type === 'claims'
-        ? protectClaims(decoded.payload.claims, classification.claims, (c) => policy.claimTreatment(c === 'unclassified' ? undefined : c), fp)
+        ? protectClaims(
+            decoded.payload.claims,
+            classification.claims,
+            (c) => policy.claimTreatment(c === 'unclassified' ? undefined : c),
+            fp,
+          )
         : {};
     return { classification, status, risks, decision, shownClaims };
   };
@@ -146,14 +165,16 @@ export function createAnalyzer(options: AnalyzerOptions): Analyzer {
   };
 
   const analyzeNow = async (item: TokenItem): Promise<Analysis> => {
-    const decoded = keys !== undefined && item.kind === 'jwe' ? await decodeToken(item, keys) : decodeReadable(item);
+    const decoded =
+      keys !== undefined && item.kind === 'jwe' ? await decodeToken(item, keys) : decodeReadable(item);
     const j = judge(decoded);
     const finding = body(decoded, item.token, j);
     // A readable inner token (JWS payload or decrypted JWE plaintext) is judged too.
     if (decoded.payload.type === 'token') {
       const inner = tokensOf(scan(Buffer.from(decoded.payload.inner, 'latin1')).items)[0];
       if (inner !== undefined) {
-        const innerDecoded = keys !== undefined && inner.kind === 'jwe' ? await decodeToken(inner, keys) : decodeReadable(inner);
+        const innerDecoded =
+          keys !== undefined && inner.kind === 'jwe' ? await decodeToken(inner, keys) : decodeReadable(inner);
         const ij = judge(innerDecoded);
         finding.inner = body(innerDecoded, inner.token, ij);
         finding.severity = maxSeverity(finding.severity, finding.inner.severity);
@@ -170,13 +191,22 @@ export function createAnalyzer(options: AnalyzerOptions): Analyzer {
         return sanitizedCompact(headerB64, j.shownClaims, sanitizedSignature(fp, tokenFp));
       }
       const mode = action === 'hash' ? 'hash' : 'mask';
-      return placeholder(decoded.kind, mode, fp, tokenFp, mode === 'hash' && subject !== undefined ? fp.fingerprint(subject) : undefined);
+      return placeholder(
+        decoded.kind,
+        mode,
+        fp,
+        tokenFp,
+        mode === 'hash' && subject !== undefined ? fp.fingerprint(subject) : undefined,
+      );
     };
     const fixedCompact = compactText();
     const jsonText = (q: Quoting): string | null => {
       if (action === 'report') return null;
       if (sanitizable) {
-        const prot = (item.json?.protected ?? (item.json?.signatures as { protected?: string }[] | undefined)?.[0]?.protected) as string | undefined;
+        const prot = (item.json?.protected ??
+          (item.json?.signatures as { protected?: string }[] | undefined)?.[0]?.protected) as
+          | string
+          | undefined;
         const payload = Buffer.from(JSON.stringify(j.shownClaims), 'utf8').toString('base64url');
         return jsonReplacement(q, {
           jwtr: sanitizedSignature(fp, tokenFp),

@@ -6,7 +6,7 @@ import type { AnyFinding, ErrorFinding, Finding, SourceRef } from '../model.ts';
 import type { Policy } from '../policy/index.ts';
 import { applyRedactions, type Fingerprinter, maskRuns, placeholder } from '../redaction/index.ts';
 import { ProcessingError } from '../util/errors.ts';
-import { type Analysis, type Analyzer, createAnalyzer, type AnalyzerOptions } from './analyze.ts';
+import { type Analysis, type Analyzer, type AnalyzerOptions, createAnalyzer } from './analyze.ts';
 import { jsonPaths, looksLikeJson } from './json-paths.ts';
 import type { ChunkRedactor, Engine, RecordResult } from './types.ts';
 
@@ -19,7 +19,11 @@ export interface FullEngine extends Engine {
   readonly policy: Policy;
   readonly fingerprinter: Fingerprinter;
   /** R6: what a record that cannot be processed becomes (masked or metadata-only), and its finding. */
-  failClosed(input: Uint8Array, source: SourceRef, error: ProcessingError): RecordResult & { failed: ProcessingError };
+  failClosed(
+    input: Uint8Array,
+    source: SourceRef,
+    error: ProcessingError,
+  ): RecordResult & { failed: ProcessingError };
 }
 
 const NO_FINDINGS: AnyFinding[] = [];
@@ -27,7 +31,18 @@ const NO_FINDINGS: AnyFinding[] = [];
 /** A record's identity for finding ids: hashed once per record, not per finding. */
 function recordKey(source: SourceRef): string {
   return createHash('sha256')
-    .update(JSON.stringify([source.kind, source.name, source.member, source.topic, source.partition, source.offset, source.line, source.pointer]))
+    .update(
+      JSON.stringify([
+        source.kind,
+        source.name,
+        source.member,
+        source.topic,
+        source.partition,
+        source.offset,
+        source.line,
+        source.pointer,
+      ]),
+    )
     .digest('base64url')
     .slice(0, 16);
 }
@@ -59,7 +74,11 @@ export function createEngine(options: EngineOptions): FullEngine {
   const analyzer: Analyzer = createAnalyzer(options);
   const scanOptions = { maxTokenLength: policy.limits.maxTokenLength };
 
-  const errorFinding = (source: SourceRef, err: ProcessingError, action: ErrorFinding['action']): ErrorFinding => ({
+  const errorFinding = (
+    source: SourceRef,
+    err: ProcessingError,
+    action: ErrorFinding['action'],
+  ): ErrorFinding => ({
     schema: 'jwt-redactor/finding@1',
     id: findingId(recordKey(source), 0, `:${err.code}`),
     time: new Date().toISOString(),
@@ -85,7 +104,8 @@ export function createEngine(options: EngineOptions): FullEngine {
     const tokens = tokensOf(result.items);
     const analyses = new Map<string, Analysis>();
     for (const t of tokens) {
-      if (!analyses.has(t.token)) analyses.set(t.token, analyzer.cached(t.token) ?? (await analyzer.analyze(t)));
+      if (!analyses.has(t.token))
+        analyses.set(t.token, analyzer.cached(t.token) ?? (await analyzer.analyze(t)));
     }
     const sources = locate(tokens);
     const findings: AnyFinding[] = [];
@@ -115,13 +135,23 @@ export function createEngine(options: EngineOptions): FullEngine {
       findings.push(f);
     }
     for (const _ of suspects(result.items)) {
-      findings.push(errorFinding(base, new ProcessingError('suspect-token', 'token-shaped text could not be resolved within the scan budget; masked'), 'mask'));
+      findings.push(
+        errorFinding(
+          base,
+          new ProcessingError(
+            'suspect-token',
+            'token-shaped text could not be resolved within the scan budget; masked',
+          ),
+          'mask',
+        ),
+      );
     }
     const output = applyRedactions(
       input,
       result.items,
       (item) => analyses.get(item.token)!.replacement(item),
-      (start, end) => placeholder('suspect', 'mask', fingerprinter, fingerprinter.fingerprint(input.subarray(start, end))),
+      (start, end) =>
+        placeholder('suspect', 'mask', fingerprinter, fingerprinter.fingerprint(input.subarray(start, end))),
     );
     if (output === null) return { output: input, findings, changed: false };
     return { output, findings, changed: true };
@@ -129,33 +159,70 @@ export function createEngine(options: EngineOptions): FullEngine {
 
   const processText = async (input: Uint8Array, source: SourceRef): Promise<RecordResult> => {
     if (input.length > policy.limits.maxRecordBytes) {
-      return failClosed(input, source, new ProcessingError('record-too-large', `record of ${input.length} bytes exceeds max_record_bytes ${policy.limits.maxRecordBytes}`));
+      return failClosed(
+        input,
+        source,
+        new ProcessingError(
+          'record-too-large',
+          `record of ${input.length} bytes exceeds max_record_bytes ${policy.limits.maxRecordBytes}`,
+        ),
+      );
     }
     const result = scan(input, scanOptions);
-    if (result.budgetExceeded) return failClosed(input, source, new ProcessingError('scan-budget', 'scan work budget exceeded'));
+    if (result.budgetExceeded)
+      return failClosed(input, source, new ProcessingError('scan-budget', 'scan work budget exceeded'));
     if (result.items.length === 0) return { output: input, findings: NO_FINDINGS, changed: false };
-    return redact(input, result, (tokens) => {
-      const lines = linesOf(input, tokens.map((t) => t.start), source.line ?? 1);
-      return tokens.map((_, i) => ({ ...source, line: lines[i]! }));
-    }, source);
+    return redact(
+      input,
+      result,
+      (tokens) => {
+        const lines = linesOf(
+          input,
+          tokens.map((t) => t.start),
+          source.line ?? 1,
+        );
+        return tokens.map((_, i) => ({ ...source, line: lines[i]! }));
+      },
+      source,
+    );
   };
 
   const processJson = async (input: Uint8Array, source: SourceRef): Promise<RecordResult> => {
     if (input.length > policy.limits.maxRecordBytes) {
-      return failClosed(input, source, new ProcessingError('record-too-large', `record of ${input.length} bytes exceeds max_record_bytes ${policy.limits.maxRecordBytes}`));
+      return failClosed(
+        input,
+        source,
+        new ProcessingError(
+          'record-too-large',
+          `record of ${input.length} bytes exceeds max_record_bytes ${policy.limits.maxRecordBytes}`,
+        ),
+      );
     }
     const result = scan(input, scanOptions);
-    if (result.budgetExceeded) return failClosed(input, source, new ProcessingError('scan-budget', 'scan work budget exceeded'));
+    if (result.budgetExceeded)
+      return failClosed(input, source, new ProcessingError('scan-budget', 'scan work budget exceeded'));
     if (result.items.length === 0) return { output: input, findings: NO_FINDINGS, changed: false };
-    return redact(input, result, (tokens) => {
-      const paths = jsonPaths(input, tokens.map((t) => t.start));
-      if (!paths.valid) {
-        const lines = linesOf(input, tokens.map((t) => t.start), source.line ?? 1);
-        return tokens.map((_, i) => ({ ...source, line: lines[i]! }));
-      }
-      const prefix = source.pointer ?? '';
-      return tokens.map((_, i) => ({ ...source, pointer: prefix + (paths.pointers[i] ?? '') }));
-    }, source);
+    return redact(
+      input,
+      result,
+      (tokens) => {
+        const paths = jsonPaths(
+          input,
+          tokens.map((t) => t.start),
+        );
+        if (!paths.valid) {
+          const lines = linesOf(
+            input,
+            tokens.map((t) => t.start),
+            source.line ?? 1,
+          );
+          return tokens.map((_, i) => ({ ...source, line: lines[i]! }));
+        }
+        const prefix = source.pointer ?? '';
+        return tokens.map((_, i) => ({ ...source, pointer: prefix + (paths.pointers[i] ?? '') }));
+      },
+      source,
+    );
   };
 
   const processRecord = async (input: Uint8Array, source: SourceRef): Promise<RecordResult> => {
@@ -166,13 +233,18 @@ export function createEngine(options: EngineOptions): FullEngine {
     return processText(input, source);
   };
 
-  const createChunkRedactor = (source: SourceRef): ChunkRedactor => createChunked(processChunk, policy.limits.maxTokenLength, source);
+  const createChunkRedactor = (source: SourceRef): ChunkRedactor =>
+    createChunked(processChunk, policy.limits.maxTokenLength, source);
 
   /** Scans `buf`; returns the output for [0, cut) and the findings, given tokens must not cross `cut`. */
   const processChunk = async (buf: Uint8Array, final: boolean, line: number, source: SourceRef) => {
     const result = scan(buf, scanOptions);
     if (result.budgetExceeded) {
-      const failed = failClosed(buf, { ...source, line }, new ProcessingError('scan-budget', 'scan work budget exceeded'));
+      const failed = failClosed(
+        buf,
+        { ...source, line },
+        new ProcessingError('scan-budget', 'scan work budget exceeded'),
+      );
       return { cut: buf.length, output: failed.output, findings: failed.findings };
     }
     const hold = final ? 0 : holdBack(policy.limits.maxTokenLength);
@@ -183,10 +255,19 @@ export function createEngine(options: EngineOptions): FullEngine {
     const kept = result.items.filter((it) => it.end <= cut);
     const head = buf.subarray(0, cut);
     if (kept.length === 0) return { cut, output: head, findings: NO_FINDINGS };
-    const r = await redact(head, { items: kept, budgetExceeded: false }, (tokens) => {
-      const lines = linesOf(head, tokens.map((t) => t.start), line);
-      return tokens.map((_, i) => ({ ...source, line: lines[i]! }));
-    }, { ...source, line });
+    const r = await redact(
+      head,
+      { items: kept, budgetExceeded: false },
+      (tokens) => {
+        const lines = linesOf(
+          head,
+          tokens.map((t) => t.start),
+          line,
+        );
+        return tokens.map((_, i) => ({ ...source, line: lines[i]! }));
+      },
+      { ...source, line },
+    );
     return { cut, output: r.output, findings: r.findings };
   };
 
@@ -206,7 +287,8 @@ export function holdBack(maxTokenLength: number): number {
 }
 
 const TOKENISH = new Uint8Array(256);
-for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_.=~%&;#"\\{}[]:,') TOKENISH[c.charCodeAt(0)] = 1;
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_.=~%&;#"\\{}[]:,')
+  TOKENISH[c.charCodeAt(0)] = 1;
 
 /** Moves a cut back to a byte that cannot be inside a token (whitespace), when one is near. */
 function safeCut(buf: Uint8Array, cut: number): number {

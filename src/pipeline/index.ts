@@ -1,7 +1,7 @@
 // The engine: a record's path through detection, decoding, classification, policy, redaction
 // and findings. Drivers (filter, scan, stream) use only what this file exports.
 export { type Analysis, type Analyzer, createAnalyzer, safeHeader } from './analyze.ts';
-export { createEngine, type EngineOptions, type FullEngine, holdBack } from './engine.ts';
 export { type EngineConfig, engineFromConfig } from './config.ts';
+export { createEngine, type EngineOptions, type FullEngine, holdBack } from './engine.ts';
 export { jsonPaths, looksLikeJson } from './json-paths.ts';
 export type { ChunkRedactor, Engine, RecordResult } from './types.ts';

@@ -15,7 +15,7 @@ interface Frame {
 
 /** A member name as a pointer segment. A hostile document can put a token in a key, and
  * pointers go into findings (R1): such a key is shown as `JWTR~masked`. */
-function escape(segment: string): string {
+function escapeSegment(segment: string): string {
   const safe = scan(Buffer.from(segment, 'utf8')).items.length > 0 ? 'JWTR~masked' : segment;
   return safe.replaceAll('~', '~0').replaceAll('/', '~1');
 }
@@ -70,7 +70,7 @@ export function jsonPaths(buf: Uint8Array, offsets: readonly number[]): JsonPath
     let p = '';
     for (let d = 0; d < depth; d++) {
       const seg = stack[d]!.seg;
-      if (seg !== null) p += `/${typeof seg === 'number' ? seg : escape(seg)}`;
+      if (seg !== null) p += `/${typeof seg === 'number' ? seg : escapeSegment(seg)}`;
     }
     return p;
   };
@@ -82,7 +82,7 @@ export function jsonPaths(buf: Uint8Array, offsets: readonly number[]): JsonPath
   };
   const valuePointer = (): string => {
     const seg = childSeg();
-    return seg === null ? '' : `${topPointer()}/${typeof seg === 'number' ? seg : escape(seg)}`;
+    return seg === null ? '' : `${topPointer()}/${typeof seg === 'number' ? seg : escapeSegment(seg)}`;
   };
   const resolveUpTo = (end: number, pointer: string | (() => string)) => {
     if (next >= offsets.length || offsets[next]! >= end) return;

@@ -43,7 +43,8 @@ export async function sign(
 ): Promise<string> {
   const jwt = new SignJWT(claims).setProtectedHeader(header as Parameters<SignJWT['setProtectedHeader']>[0]);
   if (header.alg.startsWith('HS')) {
-    const key = typeof secret === 'string' ? new TextEncoder().encode(secret) : (secret ?? new Uint8Array(32));
+    const key =
+      typeof secret === 'string' ? new TextEncoder().encode(secret) : (secret ?? new Uint8Array(32));
     return jwt.sign(key);
   }
   return jwt.sign(await privateKey(header.alg));
@@ -57,13 +58,18 @@ export function unsecured(claims: JsonObject): string {
  * A compact JWS built by hand, for headers jose refuses to produce (b64 without crit, bogus crit,
  * hostile kid): HMAC-signed when `secret` is given, else a random-looking signature.
  */
-export function craft(header: Record<string, unknown>, payload: JsonObject | string, secret?: string): string {
+export function craft(
+  header: Record<string, unknown>,
+  payload: JsonObject | string,
+  secret?: string,
+): string {
   const h = b64url(JSON.stringify(header));
   const p = b64url(typeof payload === 'string' ? payload : JSON.stringify(payload));
   const input = `${h}.${p}`;
   const alg = String(header['alg'] ?? 'HS256');
   const hashName = alg === 'HS384' ? 'sha384' : alg === 'HS512' ? 'sha512' : 'sha256';
-  const sig = secret !== undefined ? createHmac(hashName, secret).update(input).digest() : Buffer.alloc(32, 7);
+  const sig =
+    secret !== undefined ? createHmac(hashName, secret).update(input).digest() : Buffer.alloc(32, 7);
   return `${input}.${b64url(sig)}`;
 }
 
@@ -94,7 +100,8 @@ export function decode(token: string): DecodedToken {
   } catch {
     payload = { type: 'opaque', length: text.length };
   }
-  const unsecuredToken = typeof header.alg === 'string' && header.alg.toLowerCase() === 'none' && parts[2] === '';
+  const unsecuredToken =
+    typeof header.alg === 'string' && header.alg.toLowerCase() === 'none' && parts[2] === '';
   return {
     kind: unsecuredToken ? 'unsecured' : 'jws',
     serialization: 'compact',
@@ -117,7 +124,9 @@ export function decode(token: string): DecodedToken {
 
 /** A decoded JWE (compact) with the given protected header, payload not readable. */
 export function jwe(header: JoseHeader): DecodedToken {
-  return decode(`${b64url(JSON.stringify(header))}.${b64url('k')}.${b64url('iv')}.${b64url('ct')}.${b64url('tag')}`);
+  return decode(
+    `${b64url(JSON.stringify(header))}.${b64url('k')}.${b64url('iv')}.${b64url('ct')}.${b64url('tag')}`,
+  );
 }
 
 /** classify + timeStatus + the inputs assessRisks wants, for a token. */

@@ -10,7 +10,9 @@ function determined(needle: string, a: number): string {
   while (b.length % 3) b.push(null);
   let s = '';
   for (let i = 0; i < b.length; i += 3) {
-    const [x, y, z] = [b[i]!, b[i + 1]!, b[i + 2]!] as (number | null)[];
+    const x = b[i] ?? null;
+    const y = b[i + 1] ?? null;
+    const z = b[i + 2] ?? null;
     const c = [
       x === null ? null : x >> 2,
       x === null || y === null ? null : ((x & 3) << 4) | (y >> 4),
@@ -25,7 +27,17 @@ function determined(needle: string, a: number): string {
 describe('needles', () => {
   it('the nine base64 needles are substrings of the determined encodings', () => {
     const cores = ['JhbGci', 'ImFsZy', 'iYWxnI'].flatMap((n) => [0, 1, 2].map((a) => determined(n, a)));
-    expect(cores).toEqual(['SmhiR2Np', 'poYkdja', 'KaGJHY2', 'SW1Gc1p5', 'ltRnNae', 'JbUZzWn', 'aVlXeG5J', 'lZV3huS', 'pWVd4bk']);
+    expect(cores).toEqual([
+      'SmhiR2Np',
+      'poYkdja',
+      'KaGJHY2',
+      'SW1Gc1p5',
+      'ltRnNae',
+      'JbUZzWn',
+      'aVlXeG5J',
+      'lZV3huS',
+      'pWVd4bk',
+    ]);
   });
 
   it('the three alg needles cover "alg" at each alignment of a header', () => {

@@ -1,14 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import { scan, type TokenItem, tokensOf } from '../../../src/detection/index.ts';
 import { vectors } from '../../helpers/corpus.ts';
-import { compactDetachedHS256, humanClaims, jweDir, jweRsaOaep, jwsES256, jwsFlattened, jwsGeneral, jwsRS256, unsecured } from '../../helpers/tokens.ts';
+import {
+  compactDetachedHS256,
+  humanClaims,
+  jweDir,
+  jweRsaOaep,
+  jwsES256,
+  jwsFlattened,
+  jwsGeneral,
+  jwsRS256,
+  unsecured,
+} from '../../helpers/tokens.ts';
 
-const tokens = (text: string | Buffer): TokenItem[] => tokensOf(scan(typeof text === 'string' ? Buffer.from(text) : text).items);
+const tokens = (text: string | Buffer): TokenItem[] =>
+  tokensOf(scan(typeof text === 'string' ? Buffer.from(text) : text).items);
 
 // Three cookbook "general" JWE examples (5.5, 5.6, curve25519 ECDH-ES) carry no `recipients`
 // member and are byte-identical to their flattened twins. RFC 7516 section 7.2.1 makes
 // `recipients` REQUIRED in the general syntax, so the object is a flattened JWE: we report json_flat.
-const INDISTINGUISHABLE = new Set(['rfc7520-5.5-json', 'rfc7520-5.6-json', 'cookbook-curve25519-ecdh-es-json']);
+const INDISTINGUISHABLE = new Set([
+  'rfc7520-5.5-json',
+  'rfc7520-5.6-json',
+  'cookbook-curve25519-ecdh-es-json',
+]);
 
 describe('JOSE conformance vectors', () => {
   const rows = vectors();
@@ -31,7 +46,11 @@ describe('JOSE conformance vectors', () => {
     });
     if (typeof v.value !== 'string') {
       it(`${v.id}: as a value deep in a JSON document`, () => {
-        const doc = JSON.stringify({ request: { headers: [{ n: 1 }, { jose: v.value, other: 'x' }] } }, null, 2);
+        const doc = JSON.stringify(
+          { request: { headers: [{ n: 1 }, { jose: v.value, other: 'x' }] } },
+          null,
+          2,
+        );
         const found = tokens(doc);
         expect(found).toHaveLength(1);
         expect([found[0]!.kind, found[0]!.serialization]).toEqual([v.expect.kind, serialization]);
@@ -84,11 +103,23 @@ describe('exact boundaries (SPEC section 2)', () => {
       const e = Buffer.from(s).toString('base64url');
       return pad ? e + '='.repeat((4 - (e.length % 4)) % 4) : e;
     };
-    for (const header of ['{"alg":"HS256"}', '{ "alg":"HS256"}', '{\n"alg":"HS256"}', '{\r\n "alg":"HS256"}', ' {"alg":"HS256"}', '\n{"alg":"HS256"}', '\t{"alg":"HS256"}', '\r\n{"alg":"HS256"}']) {
+    for (const header of [
+      '{"alg":"HS256"}',
+      '{ "alg":"HS256"}',
+      '{\n"alg":"HS256"}',
+      '{\r\n "alg":"HS256"}',
+      ' {"alg":"HS256"}',
+      '\n{"alg":"HS256"}',
+      '\t{"alg":"HS256"}',
+      '\r\n{"alg":"HS256"}',
+    ]) {
       for (const pad of [false, true]) {
         const t = `${b64u(header, pad)}.${b64u('{"sub":"x"}', pad)}.${b64u('0123456789abcdef0123456789abcdef', pad)}`;
         const found = tokens(`before ${t} after`);
-        expect(found.map((f) => f.token), `${JSON.stringify(header)} pad=${pad}`).toEqual([t]);
+        expect(
+          found.map((f) => f.token),
+          `${JSON.stringify(header)} pad=${pad}`,
+        ).toEqual([t]);
       }
     }
   });
@@ -115,7 +146,9 @@ describe('exact boundaries (SPEC section 2)', () => {
     const found = tokens(`GET /x?jws=${pct} HTTP/1.1`);
     expect(found.map((f) => [f.serialization, f.encoding])).toEqual([['json_flat', ['percent']]]);
     const html = JSON.stringify(flat).replaceAll('"', '&quot;');
-    expect(tokens(`<input value="${html}">`).map((f) => [f.serialization, f.encoding])).toEqual([['json_flat', ['html-entity']]]);
+    expect(tokens(`<input value="${html}">`).map((f) => [f.serialization, f.encoding])).toEqual([
+      ['json_flat', ['html-entity']],
+    ]);
   });
 
   it('several tokens in one line, each exact', async () => {
@@ -134,7 +167,10 @@ describe('wrapped forms', () => {
       for (const alphabet of ['base64', 'base64url'] as const) {
         const enc = Buffer.from(`${prefix}${t}`).toString(alphabet);
         const found = tokens(`data:\n  token: ${enc}\n`);
-        expect(found.map((f) => f.token), `${prefix}/${alphabet}`).toEqual([t]);
+        expect(
+          found.map((f) => f.token),
+          `${prefix}/${alphabet}`,
+        ).toEqual([t]);
         // The alphabet shows only when the text holds + / (std) or - _ (url); otherwise std is assumed.
         expect(found[0]!.encoding[0]).toBe(/[-_]/.test(enc) ? 'base64url' : 'base64');
       }
@@ -145,7 +181,9 @@ describe('wrapped forms', () => {
     const flat = await jwsFlattened('{"sub":"x"}');
     const body = Buffer.from(JSON.stringify({ msg: JSON.stringify(flat) })).toString('base64');
     const found = tokens(`body=${body}`);
-    expect(found.map((f) => [f.serialization, f.encoding])).toEqual([['json_flat', ['base64', 'json-escape']]]);
+    expect(found.map((f) => [f.serialization, f.encoding])).toEqual([
+      ['json_flat', ['base64', 'json-escape']],
+    ]);
   });
 });
 
@@ -153,10 +191,19 @@ describe('near misses are not findings', () => {
   it.each([
     ['base64 JSON without dots', Buffer.from('{"alg":"HS256","typ":"JWT"}').toString('base64url')],
     ['dotted identifiers', 'com.example.service.Handler.handle'],
-    ['dotted base64 whose header is not JOSE', `${Buffer.from('{"foo":"bar"}').toString('base64url')}.${Buffer.from('{"a":1}').toString('base64url')}.c2ln`],
+    [
+      'dotted base64 whose header is not JOSE',
+      `${Buffer.from('{"foo":"bar"}').toString('base64url')}.${Buffer.from('{"a":1}').toString('base64url')}.c2ln`,
+    ],
     ['truncated token: header cut', 'eyJhbGciOiJIUzI1NiIsInR5cCI6Ikp.eyJzdWIiOiIxMjM0NTY3ODkwIn0.sig'],
-    ['header and payload only', `${Buffer.from('{"alg":"HS256"}').toString('base64url')}.${Buffer.from('{"a":1}').toString('base64url')}`],
-    ['JWE with wrong IV length', `${Buffer.from('{"alg":"dir","enc":"A128GCM"}').toString('base64url')}..AAAA.AAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA`],
+    [
+      'header and payload only',
+      `${Buffer.from('{"alg":"HS256"}').toString('base64url')}.${Buffer.from('{"a":1}').toString('base64url')}`,
+    ],
+    [
+      'JWE with wrong IV length',
+      `${Buffer.from('{"alg":"dir","enc":"A128GCM"}').toString('base64url')}..AAAA.AAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA`,
+    ],
     ['JSON with signature but no header', '{"payload":"x","signature":"abc"}'],
     ['version strings', 'v1.2.3 eyJ.eyJ.eyJ'],
   ])('%s', (_name, text) => {
