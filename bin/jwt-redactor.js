@@ -2,7 +2,9 @@
 // Entry point. Node >= 22.22 runs the TypeScript sources directly (type stripping).
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 22)) {
-  process.stderr.write(`jwt-redactor needs Node.js >= 22.22 (this is ${process.versions.node}); source .ci/node-env.sh to get Node 24\n`);
+  process.stderr.write(
+    `jwt-redactor needs Node.js >= 22.22 (this is ${process.versions.node}); source .ci/node-env.sh to get Node 24\n`,
+  );
   process.exit(2);
 }
 const { run } = await import('../src/cli/run.ts');

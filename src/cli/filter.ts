@@ -1,8 +1,9 @@
 // `jwt-redactor filter`: stdin -> stdout, line by line, for Vector, Fluent Bit, Logstash `pipe`
 // or `kubectl logs -f | ...`. Complete lines are processed as soon as they arrive (no waiting
 // for a buffer to fill); a line longer than max_record_bytes goes through the chunked redactor.
-import { createWriteStream } from 'node:fs';
+
 import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import { createFindingWriter, type FindingFormat, type FindingWriter } from '../findings/index.ts';
 import type { AnyFinding, SourceRef } from '../model.ts';
 import { type ChunkRedactor, engineFromConfig, type FullEngine } from '../pipeline/index.ts';
@@ -106,7 +107,11 @@ export class LineFilter {
   }
 }
 
-export async function openFindingWriter(target: string | undefined, format: FindingFormat, io: Io): Promise<FindingWriter | null> {
+export async function openFindingWriter(
+  target: string | undefined,
+  format: FindingFormat,
+  io: Io,
+): Promise<FindingWriter | null> {
   if (target === undefined) return null;
   if (target === '-') return createFindingWriter(format, io.stdout);
   const stream = createWriteStream(target, { flags: 'w', mode: 0o600 });
@@ -123,7 +128,9 @@ export async function runFilter(argv: readonly string[], io: Io): Promise<number
   const { values } = resolveOptions(FILTER_OPTIONS, argv, io.env);
   const key = resolveKey(values, false);
   if (key.ephemeral) {
-    io.stderr.write('jwt-redactor: warning: no fingerprint key (--key-file or JWT_REDACTOR_KEY): using a random key for this run; fingerprints will not match other runs\n');
+    io.stderr.write(
+      'jwt-redactor: warning: no fingerprint key (--key-file or JWT_REDACTOR_KEY): using a random key for this run; fingerprints will not match other runs\n',
+    );
   }
   const engine = await engineFromConfig(engineConfig(values, key));
   const format = values.format as FindingFormat;
@@ -135,7 +142,10 @@ export async function runFilter(argv: readonly string[], io: Io): Promise<number
     if (failOn !== undefined && maxSeverityAtLeast(f.severity, failOn)) gate = true;
   });
   for await (const chunk of io.stdin) {
-    await write(io.stdout, await filter.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array)));
+    await write(
+      io.stdout,
+      await filter.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array)),
+    );
   }
   await write(io.stdout, await filter.end());
   await writer?.end();

@@ -14,8 +14,18 @@ export interface Command {
 }
 
 export const COMMANDS: Record<string, Command> = {
-  inspect: { usage: 'TOKEN|-', summary: 'decode and classify a token for an analyst', options: INSPECT_OPTIONS, run: runInspect },
-  filter: { usage: '[options] < in > out', summary: 'redact stdin to stdout, line by line', options: FILTER_OPTIONS, run: runFilter },
+  inspect: {
+    usage: 'TOKEN|-',
+    summary: 'decode and classify a token for an analyst',
+    options: INSPECT_OPTIONS,
+    run: runInspect,
+  },
+  filter: {
+    usage: '[options] < in > out',
+    summary: 'redact stdin to stdout, line by line',
+    options: FILTER_OPTIONS,
+    run: runFilter,
+  },
 };
 
 export function registerCommand(name: string, command: Command): void {
@@ -56,7 +66,9 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       return 2;
     }
     // Never print an error's input: only its class and message, which our code writes.
-    io.stderr.write(`jwt-redactor ${name}: runtime failure: ${err instanceof Error ? `${err.name}: ${err.message}` : 'unknown error'}\n`);
+    io.stderr.write(
+      `jwt-redactor ${name}: runtime failure: ${err instanceof Error ? `${err.name}: ${err.message}` : 'unknown error'}\n`,
+    );
     return 3;
   }
 }

@@ -42,13 +42,18 @@ function coerce(spec: OptionSpec, raw: unknown, where: string): string | boolean
       return n;
     }
     case 'list': {
-      const list = Array.isArray(raw) ? raw.map(String) : String(raw).split(',').map((s) => s.trim());
+      const list = Array.isArray(raw)
+        ? raw.map(String)
+        : String(raw)
+            .split(',')
+            .map((s) => s.trim());
       return list.filter((s) => s.length > 0);
     }
     default: {
       if (typeof raw !== 'string' && typeof raw !== 'number') fail('expected a string');
       const s = String(raw);
-      if (spec.choices !== undefined && !spec.choices.includes(s)) fail(`expected one of ${spec.choices.join(', ')}`);
+      if (spec.choices !== undefined && !spec.choices.includes(s))
+        fail(`expected one of ${spec.choices.join(', ')}`);
       return s;
     }
   }
@@ -59,12 +64,16 @@ function readConfigFile(file: string, specs: readonly OptionSpec[]): OptionValue
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(`cannot read config file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file, field: 'config' });
+    throw new ConfigError(`cannot read config file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
+      file,
+      field: 'config',
+    });
   }
   const src = parseYaml(text, file);
   const data = src.data;
   if (data === null || data === undefined) return {};
-  if (typeof data !== 'object' || Array.isArray(data)) throw src.error([], 'a config file is a mapping of option names to values');
+  if (typeof data !== 'object' || Array.isArray(data))
+    throw src.error([], 'a config file is a mapping of option names to values');
   const out: OptionValues = {};
   for (const [key, value] of Object.entries(data as Record<string, unknown>)) {
     const name = key.replaceAll('_', '-');
@@ -109,7 +118,10 @@ export function resolveOptions(
   }
   const flags = parsed.values as Record<string, string | boolean | string[] | undefined>;
   const configFile = (flags.config as string | undefined) ?? env[envName('config')];
-  const fromFile = configFile !== undefined && specs.some((s) => s.name === 'config') ? readConfigFile(configFile, specs) : {};
+  const fromFile =
+    configFile !== undefined && specs.some((s) => s.name === 'config')
+      ? readConfigFile(configFile, specs)
+      : {};
   const values: OptionValues = {};
   for (const s of specs) {
     let v: OptionValues[string];
@@ -117,8 +129,12 @@ export function resolveOptions(
     const negated = s.type === 'boolean' && flags[`no-${s.name}`] === true;
     if (negated) v = false;
     else if (flag !== undefined) {
-      v = s.type === 'list' ? (flag as string[]).flatMap((x) => x.split(',')).filter((x) => x.length > 0) : coerce(s, flag, 'flag --');
-    } else if (env[envName(s.name)] !== undefined) v = coerce(s, env[envName(s.name)], `environment variable ${envName(s.name)}, option`);
+      v =
+        s.type === 'list'
+          ? (flag as string[]).flatMap((x) => x.split(',')).filter((x) => x.length > 0)
+          : coerce(s, flag, 'flag --');
+    } else if (env[envName(s.name)] !== undefined)
+      v = coerce(s, env[envName(s.name)], `environment variable ${envName(s.name)}, option`);
     else if (fromFile[s.name] !== undefined) v = fromFile[s.name];
     else v = s.default;
     values[s.name] = v;
@@ -127,13 +143,24 @@ export function resolveOptions(
 }
 
 export function helpText(command: string, usage: string, specs: readonly OptionSpec[]): string {
-  const lines = [`usage: jwt-redactor ${command} ${usage}`, '', 'options (each also JWT_REDACTOR_<NAME> and, with --config, a config file key):'];
+  const lines = [
+    `usage: jwt-redactor ${command} ${usage}`,
+    '',
+    'options (each also JWT_REDACTOR_<NAME> and, with --config, a config file key):',
+  ];
   for (const s of specs) {
     if (s.noFlag) {
       lines.push(`  (env ${envName(s.name)})`.padEnd(34) + s.help);
       continue;
     }
-    const arg = s.type === 'boolean' ? '' : s.type === 'number' ? ' N' : s.choices ? ` ${s.choices.join('|')}` : ' VALUE';
+    const arg =
+      s.type === 'boolean'
+        ? ''
+        : s.type === 'number'
+          ? ' N'
+          : s.choices
+            ? ` ${s.choices.join('|')}`
+            : ' VALUE';
     lines.push(`  --${s.name}${arg}`.padEnd(34) + s.help);
   }
   return lines.join('\n');

@@ -37,21 +37,35 @@ export async function loadKeySet(file: string): Promise<KeySet> {
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new ConfigError(`cannot read JWK set: ${err instanceof SyntaxError ? 'not JSON' : String((err as NodeJS.ErrnoException).code)}`, { file });
+    throw new ConfigError(
+      `cannot read JWK set: ${err instanceof SyntaxError ? 'not JSON' : String((err as NodeJS.ErrnoException).code)}`,
+      { file },
+    );
   }
   const list = (parsed as { keys?: unknown }).keys;
   if (!Array.isArray(list)) throw new ConfigError('a JWK set needs a "keys" array', { file, field: 'keys' });
   const keys: KeyEntry[] = [];
   for (const [i, jwk] of list.entries()) {
-    if (jwk === null || typeof jwk !== 'object') throw new ConfigError('not a JWK object', { file, field: `keys[${i}]` });
+    if (jwk === null || typeof jwk !== 'object')
+      throw new ConfigError('not a JWK object', { file, field: `keys[${i}]` });
     const j = jwk as JWK;
     const alg = j.alg;
     try {
       // `alg` is needed by importJWK for RSA/EC keys; a per-use alg is resolved at decrypt time.
-      const key = await importJWK(j, alg ?? (j.kty === 'oct' ? 'A256KW' : j.kty === 'RSA' ? 'RSA-OAEP-256' : 'ECDH-ES'));
-      keys.push({ ...(j.kid !== undefined ? { kid: j.kid } : {}), ...(alg !== undefined ? { alg } : {}), key });
+      const key = await importJWK(
+        j,
+        alg ?? (j.kty === 'oct' ? 'A256KW' : j.kty === 'RSA' ? 'RSA-OAEP-256' : 'ECDH-ES'),
+      );
+      keys.push({
+        ...(j.kid !== undefined ? { kid: j.kid } : {}),
+        ...(alg !== undefined ? { alg } : {}),
+        key,
+      });
     } catch {
-      throw new ConfigError('cannot import key (check kty, alg and key material)', { file, field: `keys[${i}]` });
+      throw new ConfigError('cannot import key (check kty, alg and key material)', {
+        file,
+        field: `keys[${i}]`,
+      });
     }
   }
   return { keys };
@@ -82,7 +96,8 @@ export function readPayload(bytes: Uint8Array): Payload {
     }
   }
   const inner = tokensOf(scan(Buffer.from(trimmed, 'utf8')).items);
-  if (inner.length === 1 && inner[0]!.token.length >= trimmed.length - 2) return { type: 'token', inner: inner[0]!.token };
+  if (inner.length === 1 && inner[0]!.token.length >= trimmed.length - 2)
+    return { type: 'token', inner: inner[0]!.token };
   return { type: 'opaque', length: bytes.length };
 }
 
@@ -102,7 +117,8 @@ function compactJws(item: TokenItem): DecodedToken {
   const payloadText = token.slice(firstDot + 1, lastDot);
   let payload: Payload;
   if (header.b64 === false) {
-    payload = payloadText.length === 0 ? { type: 'detached' } : { type: 'opaque', length: payloadText.length };
+    payload =
+      payloadText.length === 0 ? { type: 'detached' } : { type: 'opaque', length: payloadText.length };
   } else {
     try {
       // jose decodes the claims set when the payload is a JSON object.
@@ -129,7 +145,10 @@ function compactJws(item: TokenItem): DecodedToken {
 function jsonJws(item: TokenItem, obj: Record<string, unknown>): DecodedToken {
   const entries = Array.isArray(obj.signatures) ? (obj.signatures as Record<string, unknown>[]) : [obj];
   const headers: JoseHeader[] = entries.map((e) => {
-    const prot = typeof e.protected === 'string' ? (decodeProtectedHeader({ protected: e.protected } as never) as JoseHeader) : {};
+    const prot =
+      typeof e.protected === 'string'
+        ? (decodeProtectedHeader({ protected: e.protected } as never) as JoseHeader)
+        : {};
     return { ...(jsonObject(e.header) ?? {}), ...prot };
   });
   const payloadB64 = typeof obj.payload === 'string' ? obj.payload : undefined;
@@ -144,7 +163,10 @@ function jsonJws(item: TokenItem, obj: Record<string, unknown>): DecodedToken {
   const first = entries[0]!;
   const signature = typeof first.signature === 'string' ? b64(first.signature) : null;
   const signing =
-    signature !== null && typeof first.protected === 'string' && payloadB64 !== undefined && header.b64 !== false
+    signature !== null &&
+    typeof first.protected === 'string' &&
+    payloadB64 !== undefined &&
+    header.b64 !== false
       ? { input: Buffer.from(`${first.protected}.${payloadB64}`, 'latin1'), signature }
       : undefined;
   return {
@@ -162,7 +184,10 @@ function jsonJws(item: TokenItem, obj: Record<string, unknown>): DecodedToken {
 
 function jweHeaders(item: TokenItem, obj: Record<string, unknown> | undefined): JoseHeader[] {
   if (obj === undefined) return [item.header ?? (decodeProtectedHeader(item.token) as JoseHeader)];
-  const prot = typeof obj.protected === 'string' ? (decodeProtectedHeader({ protected: obj.protected } as never) as JoseHeader) : {};
+  const prot =
+    typeof obj.protected === 'string'
+      ? (decodeProtectedHeader({ protected: obj.protected } as never) as JoseHeader)
+      : {};
   const shared = { ...(jsonObject(obj.unprotected) ?? {}), ...prot };
   const recipients = Array.isArray(obj.recipients) ? (obj.recipients as Record<string, unknown>[]) : [obj];
   return recipients.map((r) => ({ ...(jsonObject(r.header) ?? {}), ...shared }) as JoseHeader);
@@ -175,7 +200,8 @@ async function tryDecrypt(item: TokenItem, keys: KeySet, headers: JoseHeader[]):
     try {
       if (item.serialization === 'compact') return (await compactDecrypt(item.token, key)).plaintext;
       const obj = item.json as unknown;
-      if (item.serialization === 'json_flat') return (await flattenedDecrypt(obj as FlattenedJWE, key)).plaintext;
+      if (item.serialization === 'json_flat')
+        return (await flattenedDecrypt(obj as FlattenedJWE, key)).plaintext;
       return (await generalDecrypt(obj as GeneralJWE, key)).plaintext;
     } catch {
       // wrong key or not for us: try the next

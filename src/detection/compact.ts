@@ -2,6 +2,7 @@
 // and header.encrypted_key.iv.ciphertext.tag. The scanner hands us a position inside a header
 // segment (where the base64 of `"alg"` was seen); we find where the token starts and ends.
 import type { JoseHeader } from '../model.ts';
+import type { Budget } from './budget.ts';
 import {
   B64URL,
   DOT,
@@ -15,7 +16,6 @@ import {
   startsWithAscii,
   utf8OrNull,
 } from './bytes.ts';
-import type { Budget } from './budget.ts';
 import type { SanitizedItem, SuspectItem } from './types.ts';
 
 /** The literal that starts our own sanitized-signature marker (see redaction). */
@@ -119,7 +119,12 @@ export function detectCompact(
     const last = lastDecodedByte(buf, s, bodyEnd);
     if (last !== RBRACE && WS[last] !== 1) continue;
     if (++attempts > MAX_HEADER_ATTEMPTS) {
-      return { type: 'suspect', start: segStart, end: dottedRunEnd(buf, segEnd, limit), reason: 'header-attempts' };
+      return {
+        type: 'suspect',
+        start: segStart,
+        end: dottedRunEnd(buf, segEnd, limit),
+        reason: 'header-attempts',
+      };
     }
     if (!budget.spend(bodyEnd - s)) return { type: 'none', resume: segEnd };
     const header = parseHeader(buf, s, bodyEnd);
@@ -164,7 +169,12 @@ function readBody(
         pos = seg.end + 1;
       }
     }
-    const [, iv, ciphertext, tag] = parts as [unknown, { chars: number }, { chars: number }, { end: number; chars: number }];
+    const [, iv, ciphertext, tag] = parts as [
+      unknown,
+      { chars: number },
+      { chars: number },
+      { end: number; chars: number },
+    ];
     if (ciphertext.chars === 0 || iv.chars === 0 || tag.chars === 0) return { type: 'none', resume: tag.end };
     const want = ENC_LENGTHS[header.enc];
     if (want !== undefined && (b64Bytes(iv.chars) !== want.iv || b64Bytes(tag.chars) !== want.tag)) {

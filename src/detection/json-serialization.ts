@@ -2,8 +2,8 @@
 // The scanner hands us the position of a `signature(s)` or `ciphertext` member name; we find
 // the enclosing object, parse it and check that it has the shape of a JWS or JWE.
 import type { Encoding, JoseHeader, Serialization, TokenKind } from '../model.ts';
-import { decodeBase64, endsWithAscii, parseJsonObject, startsWithAscii, utf8OrNull } from './bytes.ts';
 import type { Budget } from './budget.ts';
+import { decodeBase64, endsWithAscii, parseJsonObject, startsWithAscii, utf8OrNull } from './bytes.ts';
 import { type Unwrapped, unescapeHtml, unescapeJson, unescapePercent, unwrapLevels } from './layers.ts';
 import type { Quoting, TokenItem } from './types.ts';
 
@@ -19,7 +19,11 @@ export function quotingBefore(buf: Uint8Array, keyStart: number): Quoting | null
     const level = Math.log2(n + 1);
     return Number.isInteger(level) && level <= 3 ? { kind: 'json-escape', level } : null;
   }
-  if (endsWithAscii(buf, keyStart, '&quot;') || endsWithAscii(buf, keyStart, '&#34;') || endsWithAscii(buf, keyStart, '&#x22;')) {
+  if (
+    endsWithAscii(buf, keyStart, '&quot;') ||
+    endsWithAscii(buf, keyStart, '&#34;') ||
+    endsWithAscii(buf, keyStart, '&#x22;')
+  ) {
     return { kind: 'html' };
   }
   if (endsWithAscii(buf, keyStart, '%2522')) return { kind: 'percent', level: 2 };

@@ -37,14 +37,14 @@ function unwrapWith(
 }
 
 const JSON_SIMPLE: Record<number, number> = {
-  0x22: 0x22,
-  0x5c: 0x5c,
-  0x2f: 0x2f,
-  0x62: 0x08,
-  0x66: 0x0c,
-  0x6e: 0x0a,
-  0x72: 0x0d,
-  0x74: 0x09,
+  34: 0x22,
+  92: 0x5c,
+  47: 0x2f,
+  98: 0x08,
+  102: 0x0c,
+  110: 0x0a,
+  114: 0x0d,
+  116: 0x09,
 };
 
 /** One level of JSON string escapes (`\"`, `\\`, `\/`, `\n`, `\u00xx` ...). Non-ASCII escapes become '?'. */
@@ -67,7 +67,18 @@ export function unescapeJson(buf: Uint8Array, s: number, e: number): Unwrapped {
   });
 }
 
-const NAMED: Record<string, number> = { quot: 0x22, amp: 0x26, lt: 0x3c, gt: 0x3e, apos: 0x27, colon: 0x3a, comma: 0x2c, lbrace: 0x7b, rbrace: 0x7d, sol: 0x2f };
+const NAMED: Record<string, number> = {
+  quot: 0x22,
+  amp: 0x26,
+  lt: 0x3c,
+  gt: 0x3e,
+  apos: 0x27,
+  colon: 0x3a,
+  comma: 0x2c,
+  lbrace: 0x7b,
+  rbrace: 0x7d,
+  sol: 0x2f,
+};
 
 /** HTML character references: named (`&quot;` ...), decimal and hex. */
 export function unescapeHtml(buf: Uint8Array, s: number, e: number): Unwrapped {

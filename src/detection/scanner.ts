@@ -8,11 +8,26 @@
 // (native, vectorised); only around a hit do we decode and parse, and that work is paid from
 // a budget proportional to the input, so hostile input cannot make a scan super-linear.
 import type { Encoding, TokenContext } from '../model.ts';
-import { B64ANY, B64URL, decodeBase64, EQ, runBackward, runForward, startsWithAscii, utf8OrNull } from './bytes.ts';
 import { Budget } from './budget.ts';
+import {
+  B64ANY,
+  B64URL,
+  decodeBase64,
+  EQ,
+  runBackward,
+  runForward,
+  startsWithAscii,
+  utf8OrNull,
+} from './bytes.ts';
 import { detectCompact } from './compact.ts';
 import { detectJsonSerialization } from './json-serialization.ts';
-import { DEFAULT_SCAN_OPTIONS, type ScanItem, type ScanOptions, type ScanResult, type TokenItem } from './types.ts';
+import {
+  DEFAULT_SCAN_OPTIONS,
+  type ScanItem,
+  type ScanOptions,
+  type ScanResult,
+  type TokenItem,
+} from './types.ts';
 
 type NeedleKind = 'alg' | 'json' | 'b64';
 interface Needle {
@@ -88,26 +103,43 @@ function endsWithCi(buf: Uint8Array, end: number, ascii: string): boolean {
   return true;
 }
 
-const FORM_FIELDS = ['assertion=', 'client_assertion=', 'id_token=', 'access_token=', 'refresh_token=', 'logout_token=', 'subject_token=', 'actor_token='];
+const FORM_FIELDS = [
+  'assertion=',
+  'client_assertion=',
+  'id_token=',
+  'access_token=',
+  'refresh_token=',
+  'logout_token=',
+  'subject_token=',
+  'actor_token=',
+];
 
 /** Context of a compact token from the bytes before it: HTTP placement and wrapping. Cheap: no strings. */
 function compactContext(buf: Uint8Array, start: number): { context: TokenContext; encoding: Encoding[] } {
   const encoding: Encoding[] = [];
   if (startsWithAscii(buf, start - 5, '%2522')) encoding.push('percent', 'percent');
-  else if (startsWithAscii(buf, start - 3, '%22') || startsWithAscii(buf, start - 3, '%3D') || startsWithAscii(buf, start - 3, '%20')) {
+  else if (
+    startsWithAscii(buf, start - 3, '%22') ||
+    startsWithAscii(buf, start - 3, '%3D') ||
+    startsWithAscii(buf, start - 3, '%20')
+  ) {
     encoding.push('percent');
-  } else if (startsWithAscii(buf, start - 2, '\\"') || startsWithAscii(buf, start - 6, '\\u0022')) encoding.push('json-escape');
-  else if (startsWithAscii(buf, start - 6, '&quot;') || startsWithAscii(buf, start - 5, '&#34;')) encoding.push('html-entity');
+  } else if (startsWithAscii(buf, start - 2, '\\"') || startsWithAscii(buf, start - 6, '\\u0022'))
+    encoding.push('json-escape');
+  else if (startsWithAscii(buf, start - 6, '&quot;') || startsWithAscii(buf, start - 5, '&#34;'))
+    encoding.push('html-entity');
 
   let context: TokenContext = 'text';
   let p = start;
   if (encoding.length > 0 && encoding[0] === 'percent') p -= encoding.length === 2 ? 5 : 3;
-  if (endsWithCi(buf, p, 'bearer ') || endsWithCi(buf, p, 'bearer+') || endsWithCi(buf, start, 'bearer%20')) context = 'bearer';
+  if (endsWithCi(buf, p, 'bearer ') || endsWithCi(buf, p, 'bearer+') || endsWithCi(buf, start, 'bearer%20'))
+    context = 'bearer';
   else if (endsWithCi(buf, p, 'dpop ') || endsWithCi(buf, start, 'dpop%20')) context = 'dpop';
   else if (buf[p - 1] === 0x3d) {
     // name=token: a form field, a query parameter or a cookie, by what precedes the name.
     let n = p - 1;
-    while (n > 0 && n > p - 128 && (B64URL[buf[n - 1]!] === 1 || buf[n - 1] === 0x2e || buf[n - 1] === 0x25)) n--;
+    while (n > 0 && n > p - 128 && (B64URL[buf[n - 1]!] === 1 || buf[n - 1] === 0x2e || buf[n - 1] === 0x25))
+      n--;
     const sep = buf[n - 1];
     const form = FORM_FIELDS.some((f) => endsWithCi(buf, p, f));
     if (sep === 0x3f || (sep === 0x26 && inUrl(buf, n))) context = 'query';
@@ -119,7 +151,8 @@ function compactContext(buf: Uint8Array, start: number): { context: TokenContext
     while (q > 0 && (buf[q] === 0x20 || buf[q] === 0x5c)) q--;
     if (buf[q] === 0x3a) context = 'json';
   }
-  if (context === 'text' && (endsWithCi(buf, p, 'authorization: ') || endsWithCi(buf, p, 'authorization:'))) context = 'header';
+  if (context === 'text' && (endsWithCi(buf, p, 'authorization: ') || endsWithCi(buf, p, 'authorization:')))
+    context = 'header';
   return { context, encoding };
 }
 
@@ -150,7 +183,13 @@ interface ScanState {
   budget: Budget;
 }
 
-function scanRange(buf: Uint8Array, floor: number, limit: number, depth: number, state: ScanState): ScanItem[] {
+function scanRange(
+  buf: Uint8Array,
+  floor: number,
+  limit: number,
+  depth: number,
+  state: ScanState,
+): ScanItem[] {
   const { maxTokenLength } = state.opts;
   // Phase 1: compact tokens, from the base64 of "alg" in their headers.
   const compact: ScanItem[] = [];
@@ -185,7 +224,9 @@ function scanRange(buf: Uint8Array, floor: number, limit: number, depth: number,
 
   // Phase 2: JSON serializations and base64-wrapped tokens, searched only between compact
   // tokens: base64 is the slowest text for indexOf, and token bytes hold nothing more.
-  const needles = (depth < state.opts.maxBase64Depth ? GAP_NEEDLES : JSON_NEEDLES).filter((n) => hasQuote || n.kind !== 'json');
+  const needles = (depth < state.opts.maxBase64Depth ? GAP_NEEDLES : JSON_NEEDLES).filter(
+    (n) => hasQuote || n.kind !== 'json',
+  );
   const others: ScanItem[] = [];
   claimed = floor;
   let gapStart = floor;
@@ -214,7 +255,8 @@ function scanRange(buf: Uint8Array, floor: number, limit: number, depth: number,
   for (const it of all) {
     const last = out[out.length - 1];
     if (last !== undefined && it.start < last.end) {
-      if (it.end > last.end && it.type === 'token' && it.serialization !== 'compact') out[out.length - 1] = it;
+      if (it.end > last.end && it.type === 'token' && it.serialization !== 'compact')
+        out[out.length - 1] = it;
       continue;
     }
     out.push(it);
@@ -273,7 +315,11 @@ export function scan(buf: Uint8Array, options: Partial<ScanOptions> = {}): ScanR
 /** Flattens base64 layers: every token with its full encoding list, spans in the outer buffer. */
 export function tokensOf(items: readonly ScanItem[]): TokenItem[] {
   const out: TokenItem[] = [];
-  const walk = (list: readonly ScanItem[], outer: { start: number; end: number } | null, layers: Encoding[]) => {
+  const walk = (
+    list: readonly ScanItem[],
+    outer: { start: number; end: number } | null,
+    layers: Encoding[],
+  ) => {
     for (const it of list) {
       if (it.type === 'token') {
         out.push(
@@ -282,7 +328,10 @@ export function tokensOf(items: readonly ScanItem[]): TokenItem[] {
             : { ...it, start: outer.start, end: outer.end, encoding: [...layers, ...it.encoding] },
         );
       } else if (it.type === 'base64') {
-        walk(it.inner, outer ?? { start: it.start, end: it.end }, [...layers, it.alphabet === 'std' ? 'base64' : 'base64url']);
+        walk(it.inner, outer ?? { start: it.start, end: it.end }, [
+          ...layers,
+          it.alphabet === 'std' ? 'base64' : 'base64url',
+        ]);
       }
     }
   };

@@ -1,7 +1,11 @@
 import type { Encoding, JoseHeader, Serialization, TokenContext, TokenKind } from '../model.ts';
 
 /** How a JSON-serialized token's text is quoted where it sits, so a replacement can be quoted alike. */
-export type Quoting = { kind: 'plain' } | { kind: 'json-escape'; level: number } | { kind: 'html' } | { kind: 'percent'; level: number };
+export type Quoting =
+  | { kind: 'plain' }
+  | { kind: 'json-escape'; level: number }
+  | { kind: 'html' }
+  | { kind: 'percent'; level: number };
 
 /** A token found in the scanned bytes. */
 export interface TokenItem {
@@ -69,4 +73,8 @@ export interface ScanResult {
   budgetExceeded: boolean;
 }
 
-export const DEFAULT_SCAN_OPTIONS: ScanOptions = { maxTokenLength: 16384, maxBase64Depth: 1, workPerByte: 64 };
+export const DEFAULT_SCAN_OPTIONS: ScanOptions = {
+  maxTokenLength: 16384,
+  maxBase64Depth: 1,
+  workPerByte: 64,
+};

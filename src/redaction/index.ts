@@ -119,7 +119,8 @@ export function applyRedactions(
 }
 
 const B64RUN = new Uint8Array(256);
-for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_') B64RUN[c.charCodeAt(0)] = 1;
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_')
+  B64RUN[c.charCodeAt(0)] = 1;
 
 /** R6 masking: every run of 16 or more base64/base64url characters (dots and '=' included) is replaced. */
 export function maskRuns(buf: Uint8Array): Uint8Array {
@@ -178,7 +179,13 @@ export function protectClaims(
       const pointer = `${prefix}/${escapePointer(name)}`;
       const category = categories[pointer] ?? (depth === 0 ? categories[name] : undefined);
       let v: JsonValue | undefined;
-      if (value !== null && typeof value === 'object' && !Array.isArray(value) && depth < MAX_CLAIM_DEPTH && hasNested(pointer)) {
+      if (
+        value !== null &&
+        typeof value === 'object' &&
+        !Array.isArray(value) &&
+        depth < MAX_CLAIM_DEPTH &&
+        hasNested(pointer)
+      ) {
         v = walk(value, pointer, depth + 1);
       } else v = protect(value, category);
       if (v !== undefined) out[name] = v;

@@ -9,7 +9,11 @@ export class ConfigError extends Error {
 
   constructor(message: string, where: { file?: string; line?: number; field?: string } = {}) {
     const place = [
-      where.file !== undefined ? (where.line !== undefined ? `${where.file}:${where.line}` : where.file) : undefined,
+      where.file !== undefined
+        ? where.line !== undefined
+          ? `${where.file}:${where.line}`
+          : where.file
+        : undefined,
       where.field !== undefined ? `field ${where.field}` : undefined,
     ]
       .filter((p) => p !== undefined)

@@ -65,7 +65,9 @@ export function loadYaml(file: string): YamlSource {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(`cannot read file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { file });
+    throw new ConfigError(`cannot read file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
+      file,
+    });
   }
   return parseYaml(text, file);
 }

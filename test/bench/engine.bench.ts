@@ -6,16 +6,58 @@
 import { randomBytes } from 'node:crypto';
 import { scan } from '../../src/detection/index.ts';
 import { engineFromConfig, type FullEngine } from '../../src/pipeline/index.ts';
-import { humanClaims, jweRsaOaep, jwsES256, jwsHS256, jwsRS256, k8sClaims, NOW, unsecured } from '../helpers/tokens.ts';
+import {
+  humanClaims,
+  jweRsaOaep,
+  jwsES256,
+  jwsHS256,
+  jwsRS256,
+  k8sClaims,
+  NOW,
+  unsecured,
+} from '../helpers/tokens.ts';
 
 const MB = Number(process.env.BENCH_MB ?? 32);
 const SIZE = MB * 1024 * 1024;
 
 // gitleaks config/gitleaks.toml, rule id "jwt" (v8): the regex as published.
 const GITLEAKS_JWT =
-  /\b(ey[a-zA-Z0-9]{17,}\.ey[a-zA-Z0-9\/\\_-]{17,}\.(?:[a-zA-Z0-9\/\\_-]{10,}={0,2})?)(?:['|"|\n|\r|\s|\x60|;]|$)/g;
+  /\b(ey[a-zA-Z0-9]{17,}\.ey[a-zA-Z0-9/\\_-]{17,}\.(?:[a-zA-Z0-9/\\_-]{10,}={0,2})?)(?:['|"|\n|\r|\s|\x60|;]|$)/g;
 
-const WORDS = ['GET', '/api/v1/users', '200', 'INFO', 'request', 'completed', 'in', '12ms', 'user_id=42', 'host=api.internal.example.com', 'trace=4bf92f3577b34da6a3ce929d0e0e4736', 'level=info', 'msg="cache miss"', 'ip=10.0.3.17', 'duration=0.532', 'path=/healthz', 'status=ok', 'worker', 'started', 'the', 'of', 'and', 'error', 'timeout', 'retrying', 'connection', 'pool', 'size=10', 'span=7f3a9c', 'POST', '/oauth/token', '401'];
+const WORDS = [
+  'GET',
+  '/api/v1/users',
+  '200',
+  'INFO',
+  'request',
+  'completed',
+  'in',
+  '12ms',
+  'user_id=42',
+  'host=api.internal.example.com',
+  'trace=4bf92f3577b34da6a3ce929d0e0e4736',
+  'level=info',
+  'msg="cache miss"',
+  'ip=10.0.3.17',
+  'duration=0.532',
+  'path=/healthz',
+  'status=ok',
+  'worker',
+  'started',
+  'the',
+  'of',
+  'and',
+  'error',
+  'timeout',
+  'retrying',
+  'connection',
+  'pool',
+  'size=10',
+  'span=7f3a9c',
+  'POST',
+  '/oauth/token',
+  '401',
+];
 
 function logLine(i: number, rnd: () => number): string {
   let l = new Date(1_760_000_000_000 + i * 7).toISOString();
@@ -56,7 +98,17 @@ async function tokenPool(n: number): Promise<string[]> {
         out.push(await jwsRS256({ ...humanClaims(now), jti: `h-${i}` }));
         break;
       case 2:
-        out.push(await jwsES256({ iss: 'https://token.actions.githubusercontent.com', sub: `repo:acme/app:ref:refs/heads/main`, aud: 'sts.amazonaws.com', exp: now + 600, iat: now, repository: 'acme/app', run_id: String(i) }));
+        out.push(
+          await jwsES256({
+            iss: 'https://token.actions.githubusercontent.com',
+            sub: `repo:acme/app:ref:refs/heads/main`,
+            aud: 'sts.amazonaws.com',
+            exp: now + 600,
+            iat: now,
+            repository: 'acme/app',
+            run_id: String(i),
+          }),
+        );
         break;
       case 3:
         out.push(await jwsHS256({ sub: `svc-${i}`, exp: now + 600, iat: now }));
@@ -86,10 +138,14 @@ function oneTokenPerLine(pool: readonly string[]): Buffer {
 
 function adversarial(): Record<string, Buffer> {
   return {
-    'adversarial: base64 without dots': Buffer.from(randomBytes(Math.floor((SIZE * 3) / 4)).toString('base64')),
+    'adversarial: base64 without dots': Buffer.from(
+      randomBytes(Math.floor((SIZE * 3) / 4)).toString('base64'),
+    ),
     'adversarial: runs of eyJ': Buffer.from('eyJ'.repeat(Math.floor(SIZE / 3))),
     'adversarial: runs of dots': Buffer.alloc(SIZE, '.'),
-    'adversarial: header-like segments and dots': Buffer.from('eyJhbGciOiJIUzI1NiJ9.'.repeat(Math.floor(SIZE / 21))),
+    'adversarial: header-like segments and dots': Buffer.from(
+      'eyJhbGciOiJIUzI1NiJ9.'.repeat(Math.floor(SIZE / 21)),
+    ),
   };
 }
 
@@ -160,24 +216,47 @@ async function fullEngine(engine: FullEngine, buf: Buffer): Promise<void> {
   }
 }
 
-function row(name: string, mbs: number, b: { indexOf: number; gitleaks: number; gitleaksStringOnly: number }): string {
-  const ready = Number.isNaN(b.gitleaksStringOnly) ? '  (regex overflows the stack)' : `x${(mbs / b.gitleaksStringOnly).toFixed(2).padStart(5)}`;
+function row(
+  name: string,
+  mbs: number,
+  b: { indexOf: number; gitleaks: number; gitleaksStringOnly: number },
+): string {
+  const ready = Number.isNaN(b.gitleaksStringOnly)
+    ? '  (regex overflows the stack)'
+    : `x${(mbs / b.gitleaksStringOnly).toFixed(2).padStart(5)}`;
   return `${name.padEnd(50)} ${mbs.toFixed(0).padStart(6)} MB/s   x${(mbs / b.gitleaks).toFixed(2).padStart(5)} vs gitleaks   ${ready} vs gitleaks(string ready)   x${(mbs / b.indexOf).toFixed(2)} vs indexOf`;
 }
 
 export async function runEngineBench(): Promise<void> {
   console.log(`# engine benchmark, ${MB} MiB per input, Node ${process.versions.node}, one core`);
-  const engine = await engineFromConfig({ policies: ['default'], ruleFiles: [], key: Buffer.alloc(32, 1), keyId: 'bench', ephemeralKey: false });
+  const engine = await engineFromConfig({
+    policies: ['default'],
+    ruleFiles: [],
+    key: Buffer.alloc(32, 1),
+    keyId: 'bench',
+    ephemeralKey: false,
+  });
   const free = tokenFree();
   const fb = baselines(free);
   const freeScan = time(() => scanOnly(free), free.length);
   console.log(row('token-free logs: scanner', freeScan, fb));
-  console.log(row('token-free logs: full engine (filter path)', await timeAsync(() => fullEngine(engine, free), free.length), fb));
-  console.log(`${''.padEnd(44)} baselines: indexOf ${fb.indexOf.toFixed(0)} MB/s, gitleaks ${fb.gitleaks.toFixed(0)} MB/s (utf8 decode + regex), ${fb.gitleaksStringOnly.toFixed(0)} MB/s (regex on a ready string)`);
+  console.log(
+    row(
+      'token-free logs: full engine (filter path)',
+      await timeAsync(() => fullEngine(engine, free), free.length),
+      fb,
+    ),
+  );
+  console.log(
+    `${''.padEnd(44)} baselines: indexOf ${fb.indexOf.toFixed(0)} MB/s, gitleaks ${fb.gitleaks.toFixed(0)} MB/s (utf8 decode + regex), ${fb.gitleaksStringOnly.toFixed(0)} MB/s (regex on a ready string)`,
+  );
 
   // 2,000 distinct tokens: a token recurs in logs while it lives (analysis cache hits).
   // 20,000 distinct tokens cycled: the 4,096-entry cache never hits, every token is analysed.
-  for (const [label, poolSize] of [['one token per line, 2,000 distinct', 2000], ['one token per line, 20,000 distinct (no reuse)', 20000]] as const) {
+  for (const [label, poolSize] of [
+    ['one token per line, 2,000 distinct', 2000],
+    ['one token per line, 20,000 distinct (no reuse)', 20000],
+  ] as const) {
     const buf = oneTokenPerLine(await tokenPool(poolSize));
     const b = baselines(buf);
     console.log(row(`${label}: full engine`, await timeAsync(() => fullEngine(engine, buf), buf.length), b));

@@ -3,7 +3,11 @@ import { fileURLToPath } from 'node:url';
 
 export interface Vector {
   id: string;
-  expect: { kind: 'jws' | 'jwe' | 'unsecured'; serialization: 'compact' | 'json' | 'json_flat'; nested: boolean };
+  expect: {
+    kind: 'jws' | 'jwe' | 'unsecured';
+    serialization: 'compact' | 'json' | 'json_flat';
+    nested: boolean;
+  };
   title: string;
   value: string | Record<string, unknown>;
 }

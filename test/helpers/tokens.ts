@@ -1,5 +1,16 @@
 // Token fixtures made at test time with `jose`: no real credential is ever committed.
-import { CompactEncrypt, CompactSign, type CryptoKey, FlattenedSign, GeneralSign, generateKeyPair, generateSecret, type JWTPayload, SignJWT, UnsecuredJWT } from 'jose';
+import {
+  CompactEncrypt,
+  CompactSign,
+  type CryptoKey,
+  FlattenedSign,
+  GeneralSign,
+  generateKeyPair,
+  generateSecret,
+  type JWTPayload,
+  SignJWT,
+  UnsecuredJWT,
+} from 'jose';
 
 export interface Keys {
   rs256: { privateKey: CryptoKey; publicKey: CryptoKey };
@@ -26,7 +37,9 @@ export const NOW = () => Math.floor(Date.now() / 1000);
 
 export async function jwsRS256(claims: JWTPayload, header: Record<string, unknown> = {}): Promise<string> {
   const k = await keys();
-  return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ: 'JWT', ...header }).sign(k.rs256.privateKey);
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'RS256', typ: 'JWT', ...header })
+    .sign(k.rs256.privateKey);
 }
 
 export async function jwsES256(claims: JWTPayload, header: Record<string, unknown> = {}): Promise<string> {
@@ -34,7 +47,11 @@ export async function jwsES256(claims: JWTPayload, header: Record<string, unknow
   return new SignJWT(claims).setProtectedHeader({ alg: 'ES256', ...header }).sign(k.es256.privateKey);
 }
 
-export async function jwsHS256(claims: JWTPayload, secret?: string, header: Record<string, unknown> = {}): Promise<string> {
+export async function jwsHS256(
+  claims: JWTPayload,
+  secret?: string,
+  header: Record<string, unknown> = {},
+): Promise<string> {
   const k = await keys();
   const key = secret === undefined ? k.hs256 : new TextEncoder().encode(secret);
   return new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT', ...header }).sign(key);
@@ -46,17 +63,23 @@ export function unsecured(claims: JWTPayload): string {
 
 export async function jweRsaOaep(plaintext: string, header: Record<string, unknown> = {}): Promise<string> {
   const k = await keys();
-  return new CompactEncrypt(new TextEncoder().encode(plaintext)).setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256GCM', ...header }).encrypt(k.rsaOaep.publicKey);
+  return new CompactEncrypt(new TextEncoder().encode(plaintext))
+    .setProtectedHeader({ alg: 'RSA-OAEP-256', enc: 'A256GCM', ...header })
+    .encrypt(k.rsaOaep.publicKey);
 }
 
 export async function jweDir(plaintext: string): Promise<string> {
   const secret = await generateSecret('A128CBC-HS256', { extractable: true });
-  return new CompactEncrypt(new TextEncoder().encode(plaintext)).setProtectedHeader({ alg: 'dir', enc: 'A128CBC-HS256' }).encrypt(secret);
+  return new CompactEncrypt(new TextEncoder().encode(plaintext))
+    .setProtectedHeader({ alg: 'dir', enc: 'A128CBC-HS256' })
+    .encrypt(secret);
 }
 
 export async function jwsFlattened(payload: string): Promise<Record<string, unknown>> {
   const k = await keys();
-  return (await new FlattenedSign(new TextEncoder().encode(payload)).setProtectedHeader({ alg: 'ES256' }).sign(k.es256.privateKey)) as unknown as Record<string, unknown>;
+  return (await new FlattenedSign(new TextEncoder().encode(payload))
+    .setProtectedHeader({ alg: 'ES256' })
+    .sign(k.es256.privateKey)) as unknown as Record<string, unknown>;
 }
 
 export async function jwsGeneral(payload: string): Promise<Record<string, unknown>> {
@@ -69,7 +92,9 @@ export async function jwsGeneral(payload: string): Promise<Record<string, unknow
 
 export async function compactDetachedHS256(): Promise<string> {
   const k = await keys();
-  const full = await new CompactSign(new TextEncoder().encode('detached content')).setProtectedHeader({ alg: 'HS256' }).sign(k.hs256);
+  const full = await new CompactSign(new TextEncoder().encode('detached content'))
+    .setProtectedHeader({ alg: 'HS256' })
+    .sign(k.hs256);
   const [h, , s] = full.split('.');
   return `${h}..${s}`;
 }

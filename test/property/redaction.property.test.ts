@@ -7,9 +7,25 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { AnyFinding } from '../../src/model.ts';
 import type { FullEngine } from '../../src/pipeline/index.ts';
 import { testEngine, text } from '../helpers/engine.ts';
-import { humanClaims, jweRsaOaep, jwsFlattened, jwsGeneral, jwsHS256, jwsRS256, k8sClaims, NOW, unsecured } from '../helpers/tokens.ts';
+import {
+  humanClaims,
+  jweRsaOaep,
+  jwsFlattened,
+  jwsGeneral,
+  jwsHS256,
+  jwsRS256,
+  k8sClaims,
+  NOW,
+  unsecured,
+} from '../helpers/tokens.ts';
 
-const SENSITIVE = ['alice.liddell@example.com', 'Alice Liddell', 'user-8842', 'system:serviceaccount:payments:api-worker', '5f8a3c2e-1d4b-4e6f-8a9b-0c1d2e3f4a5b'];
+const SENSITIVE = [
+  'alice.liddell@example.com',
+  'Alice Liddell',
+  'user-8842',
+  'system:serviceaccount:payments:api-worker',
+  '5f8a3c2e-1d4b-4e6f-8a9b-0c1d2e3f4a5b',
+];
 
 interface Planted {
   /** The token as it sits in text (compact) or its JSON text. */
@@ -31,7 +47,12 @@ function compactSecrets(t: string): string[] {
 function jsonSecrets(o: Record<string, unknown>): string[] {
   const out: string[] = [JSON.stringify(o)];
   const visit = (v: unknown, key: string) => {
-    if (typeof v === 'string' && ['signature', 'ciphertext', 'tag', 'encrypted_key', 'payload', 'iv'].includes(key) && v.length >= 16) out.push(v);
+    if (
+      typeof v === 'string' &&
+      ['signature', 'ciphertext', 'tag', 'encrypted_key', 'payload', 'iv'].includes(key) &&
+      v.length >= 16
+    )
+      out.push(v);
     else if (Array.isArray(v)) for (const x of v) visit(x, key);
     else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) visit(x, k);
   };
@@ -50,9 +71,18 @@ beforeAll(async () => {
     await jwsHS256({ sub: 'user-8842', email: 'alice.liddell@example.com' }),
     unsecured({ sub: 'user-8842', name: 'Alice Liddell' }),
     await jweRsaOaep(JSON.stringify(humanClaims(now))),
-    await jwsRS256({ iss: 'https://token.actions.githubusercontent.com', sub: 'repo:acme/app:ref:refs/heads/main', aud: 'sts.amazonaws.com', exp: now + 600, actor: 'Alice Liddell' }),
+    await jwsRS256({
+      iss: 'https://token.actions.githubusercontent.com',
+      sub: 'repo:acme/app:ref:refs/heads/main',
+      aud: 'sts.amazonaws.com',
+      exp: now + 600,
+      actor: 'Alice Liddell',
+    }),
   ];
-  const json = [await jwsFlattened(JSON.stringify(humanClaims(now))), await jwsGeneral(JSON.stringify(k8sClaims(now)))];
+  const json = [
+    await jwsFlattened(JSON.stringify(humanClaims(now))),
+    await jwsGeneral(JSON.stringify(k8sClaims(now))),
+  ];
   pool = [
     ...compact.map((t) => ({ text: t, secrets: compactSecrets(t), json: false })),
     ...json.map((o) => ({ text: JSON.stringify(o), secrets: jsonSecrets(o), json: true })),
@@ -66,13 +96,44 @@ const WRAPPERS: { name: string; json: boolean; wrap(t: string): string }[] = [
   { name: 'cookie', json: false, wrap: (t) => `Cookie: a=1; session=${t}` },
   { name: 'query', json: false, wrap: (t) => `/cb?state=x&id_token=${t}&y=1` },
   { name: 'percent', json: true, wrap: (t) => `q=${encodeURIComponent(`"${t}"`)}` },
-  { name: 'json-escaped', json: true, wrap: (t) => JSON.stringify(JSON.stringify({ v: t.startsWith('{') ? JSON.parse(t) : t })) },
+  {
+    name: 'json-escaped',
+    json: true,
+    wrap: (t) => JSON.stringify(JSON.stringify({ v: t.startsWith('{') ? JSON.parse(t) : t })),
+  },
   { name: 'html', json: true, wrap: (t) => `value="${`"${t}"`.replaceAll('"', '&quot;')}"` },
   { name: 'base64', json: true, wrap: (t) => `data: ${Buffer.from(`token ${t}`).toString('base64')}` },
 ];
 
 // Filler never holds token material: no base64 alphabet runs that could meet a needle.
-const filler = fc.string({ unit: fc.constantFrom(' ', 'a', 'b', 'z', '1', '=', ':', ';', ',', '(', ')', '[', ']', '<', '>', '!', '?', '*', '|', '/', '\t', 'é', '→'), maxLength: 40 });
+const filler = fc.string({
+  unit: fc.constantFrom(
+    ' ',
+    'a',
+    'b',
+    'z',
+    '1',
+    '=',
+    ':',
+    ';',
+    ',',
+    '(',
+    ')',
+    '[',
+    ']',
+    '<',
+    '>',
+    '!',
+    '?',
+    '*',
+    '|',
+    '/',
+    '\t',
+    'é',
+    '→',
+  ),
+  maxLength: 40,
+});
 
 const plant = fc.record({ token: fc.nat(), wrapper: fc.nat(), before: filler });
 
@@ -124,7 +185,9 @@ describe('redaction contract on random lines with planted tokens', () => {
           expect(at).toBeGreaterThanOrEqual(pos);
           pos = at + f.length;
         }
-        expect(r.findings.filter((x) => x.rule !== 'processing-error').length).toBeGreaterThanOrEqual(plants.length);
+        expect(r.findings.filter((x) => x.rule !== 'processing-error').length).toBeGreaterThanOrEqual(
+          plants.length,
+        );
         // R5: idempotent, no exposure reported
         const again = await engine.processText(r.output, { kind: 'stdin', name: 't' });
         expect(again.findings).toEqual([]);
@@ -157,14 +220,20 @@ describe('redaction contract on random JSON documents', () => {
       if ('jwtr' in o || 'signature' in o || 'signatures' in o) return 'TOKEN';
       return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, shape(x)]));
     }
-    return typeof v === 'string' && (v.includes('JWTR~') || v.includes('"signature') || v.split('.').length >= 3) ? 'TOKEN' : v;
+    return typeof v === 'string' &&
+      (v.includes('JWTR~') || v.includes('"signature') || v.split('.').length >= 3)
+      ? 'TOKEN'
+      : v;
   };
 
   it('stays valid JSON of the same shape; R1 R2 R5; untouched values unchanged', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.jsonValue({ maxDepth: 4 }),
-        fc.array(fc.record({ path: fc.array(fc.nat(), { maxLength: 4 }), token: fc.nat(), asObject: fc.boolean() }), { maxLength: 4 }),
+        fc.array(
+          fc.record({ path: fc.array(fc.nat(), { maxLength: 4 }), token: fc.nat(), asObject: fc.boolean() }),
+          { maxLength: 4 },
+        ),
         fc.boolean(),
         async (base, plants, pretty) => {
           const planted: Planted[] = [];
@@ -172,10 +241,18 @@ describe('redaction contract on random JSON documents', () => {
           for (const p of plants) {
             const tok = pool[p.token % pool.length]!;
             planted.push(tok);
-            (root.plants as unknown[]).push({ at: p.path, value: tok.json && p.asObject ? JSON.parse(tok.text) : tok.text });
+            (root.plants as unknown[]).push({
+              at: p.path,
+              value: tok.json && p.asObject ? JSON.parse(tok.text) : tok.text,
+            });
           }
           const doc = JSON.stringify(root, null, pretty ? 2 : undefined);
-          const r = await engine.processJson(Buffer.from(doc), { kind: 'kafka', topic: 't', partition: 0, offset: '1' });
+          const r = await engine.processJson(Buffer.from(doc), {
+            kind: 'kafka',
+            topic: 't',
+            partition: 0,
+            offset: '1',
+          });
           const out = text(r.output);
           const parsed = JSON.parse(out) as Record<string, unknown>;
           const original = JSON.parse(doc) as Record<string, unknown>;
@@ -184,7 +261,8 @@ describe('redaction contract on random JSON documents', () => {
           // R4: the document up to the first token is byte-identical
           expect(out.slice(0, out.indexOf('"plants"'))).toBe(doc.slice(0, doc.indexOf('"plants"')));
           assertNoLeak(out, r.findings, planted);
-          for (const f of r.findings) if (f.rule !== 'processing-error') expect(f.source.pointer).toMatch(/^\/plants\/\d+\/value/);
+          for (const f of r.findings)
+            if (f.rule !== 'processing-error') expect(f.source.pointer).toMatch(/^\/plants\/\d+\/value/);
           const again = await engine.processJson(r.output, { kind: 'kafka' });
           expect(again.findings).toEqual([]);
           expect(again.changed).toBe(false);

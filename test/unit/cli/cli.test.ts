@@ -41,7 +41,10 @@ describe('filter', () => {
     expect(lines[2]).toBe('no token');
     expect(r.stdout).not.toContain(k8s);
     expect(r.stdout).not.toContain(k8s.split('.')[2]!);
-    const fs = readFileSync(findings, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const fs = readFileSync(findings, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(fs.map((f) => [f.source.line, f.classification.identity])).toEqual([
       [2, 'k8s-service-account'],
       [4, 'human'],
@@ -50,7 +53,10 @@ describe('filter', () => {
   });
 
   it('--fail-on gates with exit 1; findings in sarif to stdout are one document', () => {
-    const r = cli(['filter', '--fail-on', 'critical', '--findings', join(dir, 's.sarif'), '--format', 'sarif'], `${unsecured({ sub: 'x' })}\n`);
+    const r = cli(
+      ['filter', '--fail-on', 'critical', '--findings', join(dir, 's.sarif'), '--format', 'sarif'],
+      `${unsecured({ sub: 'x' })}\n`,
+    );
     expect(r.code).toBe(1);
     const sarif = JSON.parse(readFileSync(join(dir, 's.sarif'), 'utf8'));
     expect(sarif.version).toBe('2.1.0');
@@ -60,7 +66,11 @@ describe('filter', () => {
   it('warns and uses a random key when none is configured', () => {
     const r = cli(['filter'], `${k8s}\n`, { JWT_REDACTOR_KEY: '' });
     expect(r.code).toBe(2);
-    const r2 = spawnSync(process.execPath, [BIN, 'filter'], { input: `${k8s}\n`, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+    const r2 = spawnSync(process.execPath, [BIN, 'filter'], {
+      input: `${k8s}\n`,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '' },
+    });
     expect(r2.status).toBe(0);
     expect(r2.stderr).toContain('random key');
     expect(r2.stdout).toContain('JWTR~sanitized~run~');

@@ -6,11 +6,23 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../../src/model.ts';
 import { createFingerprinter } from '../../../src/redaction/index.ts';
 import { testEngine, text } from '../../helpers/engine.ts';
-import { humanClaims, jweRsaOaep, jwsES256, jwsFlattened, jwsHS256, jwsRS256, k8sClaims, keys, NOW, unsecured } from '../../helpers/tokens.ts';
+import {
+  humanClaims,
+  jweRsaOaep,
+  jwsES256,
+  jwsFlattened,
+  jwsHS256,
+  jwsRS256,
+  k8sClaims,
+  keys,
+  NOW,
+  unsecured,
+} from '../../helpers/tokens.ts';
 
 const fp = createFingerprinter(Buffer.alloc(32, 0x42), 'k1');
 const PLACEHOLDER = /^JWTR~(jws|jwe|unsecured)~(mask|hash)~k1~[A-Za-z0-9_-]{22}(~[A-Za-z0-9_-]{22})?$/;
-const tokenFindings = (fs: unknown[]) => fs.filter((f) => (f as Finding).rule !== 'processing-error') as Finding[];
+const tokenFindings = (fs: unknown[]) =>
+  fs.filter((f) => (f as Finding).rule !== 'processing-error') as Finding[];
 
 describe('placeholder grammar and actions', () => {
   it('masks a JWE with JWTR~jwe~mask~<keyid>~<fingerprint of the token>', async () => {
@@ -95,9 +107,18 @@ describe('JSON serializations and wrapped forms are replaced in their own quotin
     const engine = await testEngine(['strict']);
     const inner = JSON.stringify(flat);
     const cases = [
-      { input: JSON.stringify({ msg: `got ${inner}` }), check: (o: string) => JSON.parse(JSON.parse(o).msg.slice(4)).jwtr },
-      { input: `q=${encodeURIComponent(inner)}&x=1`, check: (o: string) => JSON.parse(decodeURIComponent(o.slice(2, o.indexOf('&')))).jwtr },
-      { input: `<i v="${inner.replaceAll('"', '&quot;')}">`, check: (o: string) => JSON.parse(o.slice(6, -2).replaceAll('&quot;', '"')).jwtr },
+      {
+        input: JSON.stringify({ msg: `got ${inner}` }),
+        check: (o: string) => JSON.parse(JSON.parse(o).msg.slice(4)).jwtr,
+      },
+      {
+        input: `q=${encodeURIComponent(inner)}&x=1`,
+        check: (o: string) => JSON.parse(decodeURIComponent(o.slice(2, o.indexOf('&')))).jwtr,
+      },
+      {
+        input: `<i v="${inner.replaceAll('"', '&quot;')}">`,
+        check: (o: string) => JSON.parse(o.slice(6, -2).replaceAll('&quot;', '"')).jwtr,
+      },
     ];
     for (const c of cases) {
       const r = await engine.processText(Buffer.from(c.input), { kind: 'stdin' });
@@ -138,7 +159,11 @@ describe('sources, lines and pointers', () => {
   it('line numbers count from source.line', async () => {
     const engine = await testEngine();
     const t = await jwsES256({ sub: 'x' });
-    const r = await engine.processText(Buffer.from(`a\nb\n${t}\nc ${t}\n`), { kind: 'file', name: 'f.log', line: 10 });
+    const r = await engine.processText(Buffer.from(`a\nb\n${t}\nc ${t}\n`), {
+      kind: 'file',
+      name: 'f.log',
+      line: 10,
+    });
     expect(tokenFindings(r.findings).map((f) => f.source.line)).toEqual([12, 13]);
   });
 
@@ -146,7 +171,12 @@ describe('sources, lines and pointers', () => {
     const engine = await testEngine();
     const t = await jwsES256({ sub: 'x' });
     const doc = JSON.stringify({ 'a/b': { 'c~d': [0, t] }, [t]: 'v' });
-    const r = await engine.processJson(Buffer.from(doc), { kind: 'kafka', topic: 'logs', partition: 2, offset: '7' });
+    const r = await engine.processJson(Buffer.from(doc), {
+      kind: 'kafka',
+      topic: 'logs',
+      partition: 2,
+      offset: '7',
+    });
     const fs = tokenFindings(r.findings);
     expect(fs.map((f) => f.source.pointer)).toEqual(['/a~1b/c~0d/1', '']);
     expect(JSON.stringify(r.findings)).not.toContain(t.split('.')[2]!);
