@@ -9,6 +9,7 @@ import { SEVERITIES } from '../model.ts';
 import type { Decision, Policy } from '../policy/index.ts';
 import {
   type Fingerprinter,
+  holdsToken,
   jsonReplacement,
   placeholder,
   protectClaims,
@@ -66,7 +67,7 @@ const MAX_HEADER_STRING = 256;
 export function safeHeader(h: JoseHeader, fp: Fingerprinter): Record<string, JsonValue> {
   const out: Record<string, JsonValue> = {};
   for (const [name, value] of Object.entries(h)) {
-    if (HEADER_KEEP.has(name)) {
+    if (HEADER_KEEP.has(name) && !holdsToken(value)) {
       out[name] =
         typeof value === 'string' && value.length > MAX_HEADER_STRING
           ? `${value.slice(0, MAX_HEADER_STRING)}...`

@@ -2,7 +2,7 @@
 // A-Z a-z 0-9 - _ ~ so they are safe in URLs, cookies, JSON strings and log lines, and they
 // never look like a token to the scanner (R5).
 import type { Quoting, ScanItem, TokenItem } from '../detection/index.ts';
-import { encodeBase64 } from '../detection/index.ts';
+import { encodeBase64, scan } from '../detection/index.ts';
 import type { JsonObject, JsonValue, TokenKind } from '../model.ts';
 import type { Fingerprinter } from './fingerprint.ts';
 
@@ -149,6 +149,15 @@ export type ClaimTreatment = 'keep' | 'hash' | 'remove';
 
 const MAX_CLAIM_DEPTH = 32;
 
+/** True when a claim or header value holds a JOSE token anywhere inside it. */
+export function holdsToken(value: unknown): boolean {
+  if (typeof value === 'string')
+    return value.length >= 16 && scan(Buffer.from(value, 'utf8')).items.length > 0;
+  if (value === null || typeof value !== 'object') return false;
+  const text = JSON.stringify(value);
+  return text.length >= 16 && scan(Buffer.from(text, 'utf8')).items.length > 0;
+}
+
 function escapePointer(s: string): string {
   return s.replaceAll('~', '~0').replaceAll('/', '~1');
 }
@@ -169,7 +178,8 @@ export function protectClaims(
   const hasNested = (prefix: string) => pointers.some((p) => p.startsWith(`${prefix}/`));
   const protect = (value: JsonValue, category: string | undefined): JsonValue | undefined => {
     const t = treatment(category ?? 'unclassified');
-    if (t === 'keep') return value;
+    // A value kept in clear must not carry a token of its own (R1), whatever its category says.
+    if (t === 'keep' && !holdsToken(value)) return value;
     if (t === 'remove') return undefined;
     return fp.claimHash(typeof value === 'string' ? value : JSON.stringify(value));
   };

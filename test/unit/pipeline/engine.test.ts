@@ -244,3 +244,20 @@ describe('JWE decryption with a user JWK set', () => {
     expect(tokenFindings(r2.findings)[0]!.claims.email).toBe(fp.claimHash('alice.liddell@example.com'));
   });
 });
+
+describe('defence in depth (R1)', () => {
+  it('a token inside a kept claim or a kept header member is hashed in findings and sanitized output', async () => {
+    const engine = await testEngine();
+    const innerToken = await jwsES256({ sub: 'inner' });
+    const t = await jwsRS256(
+      { iss: `https://issuer.example.com/${innerToken}`, scope: `read ${innerToken}`, exp: NOW() + 600 },
+      { kid: innerToken },
+    );
+    const r = await engine.processText(Buffer.from(t), { kind: 'stdin' });
+    const all = text(r.output) + JSON.stringify(r.findings);
+    expect(all).not.toContain(innerToken);
+    expect(all).not.toContain(Buffer.from(innerToken).toString('base64url').slice(0, 40));
+    const again = await engine.processText(r.output, { kind: 'stdin' });
+    expect(again.findings).toEqual([]);
+  });
+});
