@@ -2,7 +2,9 @@
 // can import it without pulling in another stage's code.
 
 export type TokenKind = 'jws' | 'jwe' | 'unsecured';
+export const TOKEN_KINDS: readonly TokenKind[] = ['jws', 'jwe', 'unsecured'];
 export type Serialization = 'compact' | 'json' | 'json_flat';
+export const SERIALIZATIONS: readonly Serialization[] = ['compact', 'json', 'json_flat'];
 /** One wrapping layer around a token, outermost first in `Detection.encoding`. */
 export type Encoding = 'base64' | 'base64url' | 'percent' | 'json-escape' | 'html-entity';
 /** Where in an HTTP-ish text the token sat, when the scanner can tell. */
@@ -24,6 +26,17 @@ export type TokenType =
   | 'api-key'
   | 'client-assertion'
   | 'unknown';
+export const TOKEN_TYPES: readonly TokenType[] = [
+  'access',
+  'id',
+  'refresh',
+  'dpop-proof',
+  'security-event',
+  'logout',
+  'api-key',
+  'client-assertion',
+  'unknown',
+];
 
 /** A JOSE header as decoded: the registered members typed, the rest kept. */
 export interface JoseHeader {

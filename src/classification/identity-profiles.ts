@@ -1,21 +1,11 @@
 // Identity and token-type profiles (patterns/identities.yaml): match conditions on the header and
 // the claims -> who the token speaks for (identity, workload or not) and what it is (token_type).
-import type { JoseHeader, JsonObject, JsonValue, TokenType } from '../model.ts';
+import { type JoseHeader, type JsonObject, type JsonValue, TOKEN_TYPES, type TokenType } from '../model.ts';
 import { compileGlob, type Glob } from './glob.ts';
 import { parsePointer, valueAt } from './json-pointer.ts';
 import type { Checker, Path } from './schema.ts';
 
-export const TOKEN_TYPES: readonly TokenType[] = [
-  'access',
-  'id',
-  'refresh',
-  'dpop-proof',
-  'security-event',
-  'logout',
-  'api-key',
-  'client-assertion',
-  'unknown',
-];
+export { TOKEN_TYPES };
 
 /** Array elements a condition looks at (aud, amr, groups...). */
 const MAX_ITEMS_SCANNED = 64;

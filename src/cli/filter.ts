@@ -7,22 +7,13 @@ import { createWriteStream } from 'node:fs';
 import { createFindingWriter, type FindingFormat, type FindingWriter } from '../findings/index.ts';
 import type { AnyFinding, SourceRef } from '../model.ts';
 import { type ChunkRedactor, engineFromConfig, type FullEngine } from '../pipeline/index.ts';
+import { countNewlines } from '../util/lines.ts';
 import { ENGINE_OPTIONS, engineConfig, FINDINGS_OPTIONS, resolveKey } from './common.ts';
 import type { Io } from './io.ts';
 import { type OptionSpec, resolveOptions } from './options.ts';
 import { maxSeverityAtLeast } from './severity.ts';
 
 export const FILTER_OPTIONS: readonly OptionSpec[] = [...ENGINE_OPTIONS, ...FINDINGS_OPTIONS];
-
-function countNewlines(buf: Uint8Array): number {
-  let n = 0;
-  let i = buf.indexOf(0x0a);
-  while (i !== -1) {
-    n++;
-    i = buf.indexOf(0x0a, i + 1);
-  }
-  return n;
-}
 
 /** Line filter core, independent of process streams. */
 export class LineFilter {

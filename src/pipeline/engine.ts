@@ -6,6 +6,7 @@ import type { AnyFinding, ErrorFinding, Finding, SourceRef } from '../model.ts';
 import type { Policy } from '../policy/index.ts';
 import { applyRedactions, type Fingerprinter, maskRuns, placeholder } from '../redaction/index.ts';
 import { ProcessingError } from '../util/errors.ts';
+import { countNewlines } from '../util/lines.ts';
 import { type Analysis, type Analyzer, type AnalyzerOptions, createAnalyzer } from './analyze.ts';
 import { jsonPaths, looksLikeJson } from './json-paths.ts';
 import type { ChunkRedactor, Engine, RecordResult } from './types.ts';
@@ -157,7 +158,8 @@ export function createEngine(options: EngineOptions): FullEngine {
     return { output, findings, changed: true };
   };
 
-  const processText = async (input: Uint8Array, source: SourceRef): Promise<RecordResult> => {
+  /** Size limit and scan, shared by text and JSON records; a failure is returned closed (R6). */
+  const scanRecord = (input: Uint8Array, source: SourceRef): ScanResult | RecordResult => {
     if (input.length > policy.limits.maxRecordBytes) {
       return failClosed(
         input,
@@ -172,52 +174,36 @@ export function createEngine(options: EngineOptions): FullEngine {
     if (result.budgetExceeded)
       return failClosed(input, source, new ProcessingError('scan-budget', 'scan work budget exceeded'));
     if (result.items.length === 0) return { output: input, findings: NO_FINDINGS, changed: false };
-    return redact(
+    return result;
+  };
+
+  const byLine = (input: Uint8Array, source: SourceRef) => (tokens: TokenItem[]) => {
+    const lines = linesOf(
       input,
-      result,
-      (tokens) => {
-        const lines = linesOf(
-          input,
-          tokens.map((t) => t.start),
-          source.line ?? 1,
-        );
-        return tokens.map((_, i) => ({ ...source, line: lines[i]! }));
-      },
-      source,
+      tokens.map((t) => t.start),
+      source.line ?? 1,
     );
+    return tokens.map((_, i) => ({ ...source, line: lines[i]! }));
+  };
+
+  const processText = async (input: Uint8Array, source: SourceRef): Promise<RecordResult> => {
+    const scanned = scanRecord(input, source);
+    if ('output' in scanned) return scanned;
+    return redact(input, scanned, byLine(input, source), source);
   };
 
   const processJson = async (input: Uint8Array, source: SourceRef): Promise<RecordResult> => {
-    if (input.length > policy.limits.maxRecordBytes) {
-      return failClosed(
-        input,
-        source,
-        new ProcessingError(
-          'record-too-large',
-          `record of ${input.length} bytes exceeds max_record_bytes ${policy.limits.maxRecordBytes}`,
-        ),
-      );
-    }
-    const result = scan(input, scanOptions);
-    if (result.budgetExceeded)
-      return failClosed(input, source, new ProcessingError('scan-budget', 'scan work budget exceeded'));
-    if (result.items.length === 0) return { output: input, findings: NO_FINDINGS, changed: false };
+    const scanned = scanRecord(input, source);
+    if ('output' in scanned) return scanned;
     return redact(
       input,
-      result,
+      scanned,
       (tokens) => {
         const paths = jsonPaths(
           input,
           tokens.map((t) => t.start),
         );
-        if (!paths.valid) {
-          const lines = linesOf(
-            input,
-            tokens.map((t) => t.start),
-            source.line ?? 1,
-          );
-          return tokens.map((_, i) => ({ ...source, line: lines[i]! }));
-        }
+        if (!paths.valid) return byLine(input, source)(tokens);
         const prefix = source.pointer ?? '';
         return tokens.map((_, i) => ({ ...source, pointer: prefix + (paths.pointers[i] ?? '') }));
       },
@@ -303,16 +289,6 @@ type ChunkFn = (
   source: SourceRef,
 ) => Promise<{ cut: number; output: Uint8Array; findings: AnyFinding[] }>;
 
-function countLines(buf: Uint8Array): number {
-  let n = 0;
-  let i = buf.indexOf(0x0a);
-  while (i !== -1) {
-    n++;
-    i = buf.indexOf(0x0a, i + 1);
-  }
-  return n;
-}
-
 function createChunked(fn: ChunkFn, maxTokenLength: number, source: SourceRef): ChunkRedactor {
   let pending: Uint8Array = new Uint8Array(0);
   let line = source.line ?? 1;
@@ -320,7 +296,7 @@ function createChunked(fn: ChunkFn, maxTokenLength: number, source: SourceRef): 
   const minScan = holdBack(maxTokenLength) * 2;
   const run = async (final: boolean): Promise<Uint8Array> => {
     const r = await fn(pending, final, line, source);
-    line += countLines(pending.subarray(0, r.cut));
+    line += countNewlines(pending.subarray(0, r.cut));
     pending = pending.subarray(r.cut);
     if (r.findings.length > 0) findings = findings.concat(r.findings);
     return r.output;

@@ -32,19 +32,7 @@ export const TOKEN_STATUSES: readonly TokenStatus[] = [
   'unknown',
 ];
 
-export const TOKEN_KINDS: readonly TokenKind[] = ['jws', 'jwe', 'unsecured'];
-export const SERIALIZATIONS: readonly Serialization[] = ['compact', 'json', 'json_flat'];
-export const TOKEN_TYPES: readonly TokenType[] = [
-  'access',
-  'id',
-  'refresh',
-  'dpop-proof',
-  'security-event',
-  'logout',
-  'api-key',
-  'client-assertion',
-  'unknown',
-];
+export { SERIALIZATIONS, TOKEN_KINDS, TOKEN_TYPES } from '../model.ts';
 
 export interface PolicyLimits {
   /** Longer `exp - iat` (or `exp - nbf`) is the risk `lifetime-exceeds-policy`. */
