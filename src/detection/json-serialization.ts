@@ -60,50 +60,6 @@ function unwrap(buf: Uint8Array, s: number, e: number, q: Quoting): Unwrapped {
   }
 }
 
-/** Start of the string whose closing quote is at `close`, scanning backward; -1 if none. */
-function stringStartBackward(u: Uint8Array, close: number): number {
-  for (let i = close - 1; i >= 0; i--) {
-    if (u[i] !== QUOTE) continue;
-    let n = 0;
-    while (i - 1 - n >= 0 && u[i - 1 - n] === BACKSLASH) n++;
-    if ((n & 1) === 0) return i;
-  }
-  return -1;
-}
-
-/** Position of the unmatched `{` or `[` that encloses position `from` (exclusive), or -1. */
-function enclosingOpener(u: Uint8Array, from: number): number {
-  let depth = 0;
-  for (let i = from - 1; i >= 0; i--) {
-    const c = u[i];
-    if (c === QUOTE) {
-      i = stringStartBackward(u, i);
-      if (i < 0) return -1;
-    } else if (c === 0x7d || c === 0x5d) depth++;
-    else if (c === 0x7b || c === 0x5b) {
-      if (depth === 0) return i;
-      depth--;
-    }
-  }
-  return -1;
-}
-
-/** Index just past the value that starts with the opener at `open`, or -1. */
-function matchingClose(u: Uint8Array, open: number): number {
-  let depth = 0;
-  for (let i = open; i < u.length; i++) {
-    const c = u[i];
-    if (c === QUOTE) {
-      for (i++; i < u.length && u[i] !== QUOTE; i++) if (u[i] === BACKSLASH) i++;
-    } else if (c === 0x7b || c === 0x5b) depth++;
-    else if (c === 0x7d || c === 0x5d) {
-      depth--;
-      if (depth === 0) return i + 1;
-    }
-  }
-  return -1;
-}
-
 function isWs(c: number | undefined): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 }
@@ -173,9 +129,114 @@ export function joseJsonShape(obj: Record<string, unknown>): JoseJsonShape | nul
   return { kind, serialization, header };
 }
 
+/** What earlier anchors in the same scan learnt, so that later ones do not walk the same bytes again. */
+export interface JsonAnchorMemo {
+  /** Anchors before this offset sit in an object already examined. */
+  examinedUntil: number;
+  /** A backward walk from `noneFrom` found no enclosing opener down to `noneFloor`. */
+  noneFrom: number;
+  noneFloor: number;
+}
+
+export function newJsonAnchorMemo(): JsonAnchorMemo {
+  return { examinedUntil: -1, noneFrom: -1, noneFloor: Number.POSITIVE_INFINITY };
+}
+
+/**
+ * Quote delimiters at JSON-escape level L (0 = plain JSON): a quote preceded by n backslashes
+ * delimits a string at this level when n mod 2^(L+1) = 2^L - 1 (plain: even n; inside a JSON
+ * string: `\"`; two levels deep: `\\\"`).
+ */
+function delimiterAt(level: number): (b: Uint8Array, i: number) => boolean {
+  const mod = 2 ** (level + 1);
+  const want = 2 ** level - 1;
+  return (b, i) => {
+    if (b[i] !== QUOTE) return false;
+    let n = 0;
+    while (i - 1 - n >= 0 && b[i - 1 - n] === BACKSLASH) n++;
+    return n % mod === want;
+  };
+}
+
+interface Walk {
+  at: number;
+  /** Bytes looked at. */
+  cost: number;
+}
+
+/** The unmatched `{`/`[` enclosing `from`, walking back no further than `lo`; strings skipped. */
+function enclosingRaw(
+  b: Uint8Array,
+  from: number,
+  lo: number,
+  delim: (b: Uint8Array, i: number) => boolean,
+): Walk {
+  let depth = 0;
+  let i = from - 1;
+  for (; i >= lo; i--) {
+    const c = b[i];
+    if (c === QUOTE && delim(b, i)) {
+      // skip back to the string's opening delimiter
+      for (i--; i >= lo && !(b[i] === QUOTE && delim(b, i)); i--) {}
+      if (i < lo) break;
+    } else if (c === 0x7d || c === 0x5d) depth++;
+    else if (c === 0x7b || c === 0x5b) {
+      if (depth === 0) return { at: i, cost: from - i };
+      depth--;
+    }
+  }
+  return { at: -1, cost: from - Math.max(i, lo) };
+}
+
+/** Index just past the value opened at `open`, scanning no further than `hi`; -1 if it does not close. */
+function closeRaw(
+  b: Uint8Array,
+  open: number,
+  hi: number,
+  delim: (b: Uint8Array, i: number) => boolean,
+): Walk {
+  let depth = 0;
+  let i = open;
+  for (; i < hi; i++) {
+    const c = b[i];
+    if (c === QUOTE && delim(b, i)) {
+      for (i++; i < hi && !(b[i] === QUOTE && delim(b, i)); i++) {}
+    } else if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) {
+      depth--;
+      if (depth === 0) return { at: i + 1, cost: i + 1 - open };
+    }
+  }
+  return { at: -1, cost: i - open };
+}
+
+function tokenFrom(
+  obj: Record<string, unknown>,
+  start: number,
+  end: number,
+  quoting: Quoting,
+): TokenItem | null {
+  const shape = joseJsonShape(obj);
+  if (shape === null) return null;
+  return {
+    type: 'token',
+    start,
+    end,
+    kind: shape.kind,
+    serialization: shape.serialization,
+    encoding: quotingEncodings(quoting),
+    context: 'json',
+    token: JSON.stringify(obj),
+    json: obj,
+    header: shape.header,
+    quoting,
+  };
+}
+
 /**
  * Detects a JSON-serialized JWS/JWE around the member name starting at `keyStart`
- * (`signature`, `signatures` or `ciphertext`), within buf[floor, limit).
+ * (`signature`, `signatures` or `ciphertext`), within buf[floor, limit). Plain and JSON-escaped
+ * text is walked in place; HTML- and percent-encoded text is unwrapped around the anchor first.
  */
 export function detectJsonSerialization(
   buf: Uint8Array,
@@ -184,9 +245,90 @@ export function detectJsonSerialization(
   limit: number,
   maxTokenLength: number,
   budget: Budget,
+  memo: JsonAnchorMemo = newJsonAnchorMemo(),
 ): TokenItem | null {
+  if (keyStart < memo.examinedUntil) return null;
   const quoting = quotingBefore(buf, keyStart);
   if (quoting === null) return null;
+  if (quoting.kind === 'plain' || quoting.kind === 'json-escape') {
+    return detectInPlace(buf, keyStart, floor, limit, maxTokenLength, budget, memo, quoting);
+  }
+  return detectUnwrapped(buf, keyStart, floor, limit, maxTokenLength, budget, memo, quoting);
+}
+
+function detectInPlace(
+  buf: Uint8Array,
+  keyStart: number,
+  floor: number,
+  limit: number,
+  maxTokenLength: number,
+  budget: Budget,
+  memo: JsonAnchorMemo,
+  quoting: Quoting,
+): TokenItem | null {
+  const level = quoting.kind === 'json-escape' ? quoting.level : 0;
+  const delim = delimiterAt(level);
+  const quoteLen = 2 ** level; // backslashes + quote
+  const keyQuote = keyStart - 1;
+  let lo = Math.max(floor, keyStart - maxTokenLength);
+  const hi = Math.min(limit, keyStart + maxTokenLength);
+  const known = memo.noneFrom <= keyQuote && memo.noneFrom >= lo && memo.noneFloor <= lo;
+  if (known) lo = Math.max(lo, memo.noneFrom);
+  const inner = enclosingRaw(buf, keyQuote - (quoteLen - 1), lo, delim);
+  if (!budget.spend(inner.cost)) return null;
+  if (inner.at < 0 || buf[inner.at] !== 0x7b) {
+    if (inner.at < 0) {
+      memo.noneFrom = keyQuote;
+      memo.noneFloor = known ? memo.noneFloor : lo;
+    }
+    return null;
+  }
+  const candidates: number[] = [];
+  const isSingularSignature = startsWithAscii(buf, keyStart, 'signature') && buf[keyStart + 9] !== 0x73;
+  if (isSingularSignature) {
+    // A general JWS's signature entries look like flattened detached JWS: prefer the outer object.
+    let p = inner.at - 1;
+    while (p >= lo && isWs(buf[p])) p--;
+    if (buf[p] === 0x5b || buf[p] === 0x2c) {
+      const arr = enclosingRaw(buf, inner.at, lo, delim);
+      const outer =
+        arr.at >= 0 && buf[arr.at] === 0x5b ? enclosingRaw(buf, arr.at, lo, delim) : { at: -1, cost: 0 };
+      if (!budget.spend(arr.cost + outer.cost)) return null;
+      if (outer.at >= 0 && buf[outer.at] === 0x7b) candidates.push(outer.at);
+    }
+  }
+  candidates.push(inner.at);
+  for (const open of candidates) {
+    const close = closeRaw(buf, open, hi, delim);
+    if (!budget.spend(close.cost)) return null;
+    if (close.at < 0) {
+      memo.examinedUntil = Math.max(memo.examinedUntil, open + close.cost);
+      continue;
+    }
+    memo.examinedUntil = Math.max(memo.examinedUntil, close.at);
+    const bytes =
+      level === 0
+        ? buf.subarray(open, close.at)
+        : unwrapLevels(buf, open, close.at, level, unescapeJson).bytes;
+    const text = utf8OrNull(bytes);
+    const obj = text === null ? null : parseJsonObject(text);
+    if (obj === null) continue;
+    const item = tokenFrom(obj, open, close.at, quoting);
+    if (item !== null) return item;
+  }
+  return null;
+}
+
+function detectUnwrapped(
+  buf: Uint8Array,
+  keyStart: number,
+  floor: number,
+  limit: number,
+  maxTokenLength: number,
+  budget: Budget,
+  memo: JsonAnchorMemo,
+  quoting: Quoting,
+): TokenItem | null {
   const ws = Math.max(floor, keyStart - maxTokenLength);
   const we = Math.min(limit, keyStart + maxTokenLength);
   if (!budget.spend(we - ws)) return null;
@@ -195,48 +337,36 @@ export function detectJsonSerialization(
   let k = 0;
   while (k < u.bytes.length && u.map[k + 1]! <= keyStart - 1) k++;
   if (u.bytes[k] !== QUOTE) return null;
-
+  const plain = delimiterAt(0);
+  const inner = enclosingRaw(u.bytes, k, 0, plain);
+  if (inner.at < 0 || u.bytes[inner.at] !== 0x7b) {
+    memo.examinedUntil = Math.max(memo.examinedUntil, keyStart + 1);
+    return null;
+  }
   const candidates: number[] = [];
-  const inner = enclosingOpener(u.bytes, k);
-  if (inner < 0 || u.bytes[inner] !== 0x7b) return null;
-  const isSingularSignature =
-    startsWithAscii(u.bytes, k + 1, 'signature"') || startsWithAscii(u.bytes, k + 1, 'signature\\');
-  if (isSingularSignature) {
-    // A general JWS's signature entries look like flattened detached JWS: prefer the outer object.
-    let p = inner - 1;
+  if (startsWithAscii(u.bytes, k + 1, 'signature"')) {
+    let p = inner.at - 1;
     while (p >= 0 && isWs(u.bytes[p])) p--;
     if (u.bytes[p] === 0x5b || u.bytes[p] === 0x2c) {
-      const arr = enclosingOpener(u.bytes, inner);
-      if (arr >= 0 && u.bytes[arr] === 0x5b) {
-        const outer = enclosingOpener(u.bytes, arr);
-        if (outer >= 0 && u.bytes[outer] === 0x7b) candidates.push(outer);
+      const arr = enclosingRaw(u.bytes, inner.at, 0, plain);
+      if (arr.at >= 0 && u.bytes[arr.at] === 0x5b) {
+        const outer = enclosingRaw(u.bytes, arr.at, 0, plain);
+        if (outer.at >= 0 && u.bytes[outer.at] === 0x7b) candidates.push(outer.at);
       }
     }
   }
-  candidates.push(inner);
-
+  candidates.push(inner.at);
   for (const open of candidates) {
-    const close = matchingClose(u.bytes, open);
-    if (close < 0) continue;
-    const text = utf8OrNull(u.bytes.subarray(open, close));
-    if (text === null) continue;
-    const obj = parseJsonObject(text);
+    const close = closeRaw(u.bytes, open, u.bytes.length, plain);
+    if (close.at < 0) continue;
+    memo.examinedUntil = Math.max(memo.examinedUntil, u.map[close.at]!);
+    const text = utf8OrNull(u.bytes.subarray(open, close.at));
+    const obj = text === null ? null : parseJsonObject(text);
     if (obj === null) continue;
-    const shape = joseJsonShape(obj);
-    if (shape === null) continue;
-    return {
-      type: 'token',
-      start: u.map[open]!,
-      end: u.map[close]!,
-      kind: shape.kind,
-      serialization: shape.serialization,
-      encoding: quotingEncodings(quoting),
-      context: 'json',
-      token: JSON.stringify(obj),
-      json: obj,
-      header: shape.header,
-      quoting,
-    };
+    const item = tokenFrom(obj, u.map[open]!, u.map[close.at]!, quoting);
+    if (item !== null) return item;
   }
+  // Anchors up to the end of what was unwrapped around this one gain nothing from another try.
+  memo.examinedUntil = Math.max(memo.examinedUntil, Math.min(we, keyStart + 1));
   return null;
 }

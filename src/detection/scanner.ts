@@ -20,7 +20,7 @@ import {
   utf8OrNull,
 } from './bytes.ts';
 import { detectCompact } from './compact.ts';
-import { detectJsonSerialization } from './json-serialization.ts';
+import { detectJsonSerialization, newJsonAnchorMemo } from './json-serialization.ts';
 import {
   DEFAULT_SCAN_OPTIONS,
   type ScanItem,
@@ -228,6 +228,7 @@ function scanRange(
     (n) => hasQuote || n.kind !== 'json',
   );
   const others: ScanItem[] = [];
+  const memo = newJsonAnchorMemo();
   claimed = floor;
   let gapStart = floor;
   for (let g = 0; g <= compact.length; g++) {
@@ -239,7 +240,7 @@ function scanRange(
       let item: ScanItem | null;
       if (hit.needle.kind === 'json') {
         if (!startsWithAscii(buf, at, 'sig') && !startsWithAscii(buf, at, 'cip')) continue;
-        item = detectJsonSerialization(buf, at, claimed, limit, maxTokenLength, state.budget);
+        item = detectJsonSerialization(buf, at, claimed, limit, maxTokenLength, state.budget, memo);
       } else item = scanBase64Run(buf, at, claimed, limit, depth, state);
       if (item === null) continue;
       others.push(item);
@@ -309,7 +310,7 @@ export function scan(buf: Uint8Array, options: Partial<ScanOptions> = {}): ScanR
   const opts = { ...DEFAULT_SCAN_OPTIONS, ...options };
   const state: ScanState = { opts, budget: new Budget(buf.length, opts.workPerByte) };
   const items = scanRange(buf, 0, buf.length, 0, state);
-  return { items, budgetExceeded: state.budget.exceeded };
+  return { items, budgetExceeded: state.budget.exceeded, work: state.budget.spent };
 }
 
 /** Flattens base64 layers: every token with its full encoding list, spans in the outer buffer. */

@@ -71,6 +71,8 @@ export interface ScanResult {
   items: ScanItem[];
   /** The work budget ran out: what was scanned is reported, but the record must fail closed (R6). */
   budgetExceeded: boolean;
+  /** Work units spent decoding and parsing around hits (bytes looked at); linear in the input. */
+  work: number;
 }
 
 export const DEFAULT_SCAN_OPTIONS: ScanOptions = {

@@ -243,7 +243,7 @@ export function createEngine(options: EngineOptions): FullEngine {
     if (kept.length === 0) return { cut, output: head, findings: NO_FINDINGS };
     const r = await redact(
       head,
-      { items: kept, budgetExceeded: false },
+      { items: kept, budgetExceeded: false, work: result.work },
       (tokens) => {
         const lines = linesOf(
           head,
