@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export interface Vector {
@@ -12,11 +12,16 @@ export interface Vector {
   value: string | Record<string, unknown>;
 }
 
-/** The shared JOSE conformance corpus, beside the repository (../shared) or via JWT_REDACTOR_CORPUS. */
+/**
+ * The JOSE conformance corpus: JWT_REDACTOR_CORPUS, else the shared copy beside the repository
+ * (../shared), else the copy kept in test/fixtures (public RFC 7515/7516/7519/7520 examples).
+ */
 export function vectors(): Vector[] {
-  const file =
-    process.env.JWT_REDACTOR_CORPUS ??
-    fileURLToPath(new URL('../../../shared/corpus/jose-conformance/vectors.jsonl', import.meta.url));
+  const shared = fileURLToPath(
+    new URL('../../../shared/corpus/jose-conformance/vectors.jsonl', import.meta.url),
+  );
+  const local = fileURLToPath(new URL('../fixtures/jose-conformance/vectors.jsonl', import.meta.url));
+  const file = process.env.JWT_REDACTOR_CORPUS ?? (existsSync(shared) ? shared : local);
   return readFileSync(file, 'utf8')
     .trim()
     .split('\n')
