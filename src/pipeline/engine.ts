@@ -211,6 +211,44 @@ export function createEngine(options: EngineOptions): FullEngine {
     );
   };
 
+  /** JSONL: a block of lines, each a record. One text scan; lines that are JSON documents give pointers too. */
+  const processLines = async (input: Uint8Array, source: SourceRef): Promise<RecordResult> => {
+    const scanned = scanRecord(input, source);
+    if ('output' in scanned) return scanned;
+    return redact(
+      input,
+      scanned,
+      (tokens) => {
+        const sources = byLine(input, source)(tokens);
+        let i = 0;
+        while (i < tokens.length) {
+          // the tokens of one line: [i, j)
+          const lineStart = input.lastIndexOf(0x0a, tokens[i]!.start - 1) + 1;
+          const nl = input.indexOf(0x0a, tokens[i]!.start);
+          const lineEnd = nl === -1 ? input.length : nl;
+          let j = i + 1;
+          while (j < tokens.length && tokens[j]!.start < lineEnd) j++;
+          const line = input.subarray(lineStart, lineEnd);
+          if (looksLikeJson(line)) {
+            const paths = jsonPaths(
+              line,
+              tokens.slice(i, j).map((t) => t.start - lineStart),
+            );
+            if (paths.valid)
+              for (let k = i; k < j; k++)
+                sources[k] = {
+                  ...sources[k]!,
+                  pointer: (source.pointer ?? '') + (paths.pointers[k - i] ?? ''),
+                };
+          }
+          i = j;
+        }
+        return sources;
+      },
+      source,
+    );
+  };
+
   const processRecord = async (input: Uint8Array, source: SourceRef): Promise<RecordResult> => {
     if (looksLikeJson(input) && input.length <= policy.limits.maxRecordBytes) {
       const probe = jsonPaths(input, []);
@@ -257,7 +295,16 @@ export function createEngine(options: EngineOptions): FullEngine {
     return { cut, output: r.output, findings: r.findings };
   };
 
-  return { policy, fingerprinter, processText, processJson, processRecord, createChunkRedactor, failClosed };
+  return {
+    policy,
+    fingerprinter,
+    processText,
+    processJson,
+    processLines,
+    processRecord,
+    createChunkRedactor,
+    failClosed,
+  };
 }
 
 function* suspects(items: readonly ScanItem[]): Generator<ScanItem> {

@@ -26,6 +26,11 @@ export interface Engine {
   processText(input: Uint8Array, source: SourceRef): Promise<RecordResult>;
   /** A UTF-8 JSON document, scanned structurally (findings carry `source.pointer`); edited in place. */
   processJson(input: Uint8Array, source: SourceRef): Promise<RecordResult>;
+  /**
+   * A block of JSON Lines (JSONL): each line a record. Same output as processText; findings carry
+   * `line`, and `pointer` too when their line is a JSON document.
+   */
+  processLines(input: Uint8Array, source: SourceRef): Promise<RecordResult>;
   /** JSON when the bytes are a UTF-8 JSON document, text otherwise. */
   processRecord(input: Uint8Array, source: SourceRef): Promise<RecordResult>;
   /** A chunked text stream (huge lines, stdin). */

@@ -142,3 +142,93 @@ describe('usage and configuration errors exit 2 with one line naming the field',
     expect(cli(['filter', '--key', KEY_HEX]).code).toBe(2);
   });
 });
+
+describe('scan (the "done when" of the batch issue, through the command line)', () => {
+  it('a folder with a HAR, a .tar.gz bundle and a JSON export: copies parse, differ only at tokens, re-scan finds nothing', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdirSync, readdirSync } = await import('node:fs');
+    const root = mkdtempSync(join(tmpdir(), 'jwtr-scan-'));
+    const bundle = join(root, 'bundle');
+    mkdirSync(join(bundle, 'logs'), { recursive: true });
+    const har = {
+      log: {
+        version: '1.2',
+        creator: { name: 't', version: '1' },
+        entries: [
+          {
+            request: {
+              method: 'GET',
+              url: `https://app/cb?id_token=${human}`,
+              headers: [{ name: 'Authorization', value: `Bearer ${k8s}` }],
+            },
+            response: {
+              status: 200,
+              content: {
+                mimeType: 'application/json',
+                encoding: 'base64',
+                text: Buffer.from(JSON.stringify({ access_token: human })).toString('base64'),
+              },
+            },
+          },
+        ],
+      },
+    };
+    writeFileSync(join(bundle, 'session.har'), JSON.stringify(har, null, 2));
+    writeFileSync(join(bundle, 'logs', 'app.log'), `start\nAuthorization: Bearer ${k8s}\nend\n`);
+    execFileSync('tar', ['czf', join(bundle, 'logs.tar.gz'), '-C', bundle, 'logs']);
+    execFileSync('rm', ['-r', join(bundle, 'logs')]);
+    writeFileSync(
+      join(bundle, 'export.json'),
+      JSON.stringify(
+        { users: Array.from({ length: 200 }, (_, i) => ({ i, token: i % 50 === 0 ? human : 'none' })) },
+        null,
+        1,
+      ),
+    );
+    const out = join(root, 'out');
+    const findings = join(root, 'findings.jsonl');
+    const r = cli([
+      'scan',
+      bundle,
+      '--out-dir',
+      out,
+      '--findings',
+      findings,
+      '--no-progress',
+      '--fail-on',
+      'high',
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('live tokens');
+    const copy = join(out, 'bundle');
+    expect(readdirSync(copy).sort()).toEqual(['export.json', 'logs.tar.gz', 'session.har']);
+    const harOut = JSON.parse(readFileSync(join(copy, 'session.har'), 'utf8'));
+    expect(harOut.log.entries[0].request.headers[0].name).toBe('Authorization');
+    const body = Buffer.from(harOut.log.entries[0].response.content.text, 'base64').toString('utf8');
+    expect(JSON.parse(body).access_token).toMatch(/^eyJ.*\.JWTR~sanitized~k1~/);
+    const exp = JSON.parse(readFileSync(join(copy, 'export.json'), 'utf8'));
+    expect(exp.users).toHaveLength(200);
+    expect(exp.users[1]).toEqual({ i: 1, token: 'none' });
+    const all =
+      ['session.har', 'export.json'].map((f) => readFileSync(join(copy, f), 'utf8')).join('') +
+      readFileSync(findings, 'utf8');
+    for (const t of [k8s, human]) expect(all).not.toContain(t.split('.')[2]!);
+    const fs = readFileSync(findings, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(fs.some((f) => f.source.member?.includes('app.log') && f.source.line === 2)).toBe(true);
+    expect(fs.some((f) => f.source.pointer === '/log/entries/0/request/headers/0/value')).toBe(true);
+    const again = cli([
+      'scan',
+      copy,
+      '--findings',
+      join(root, 'again.jsonl'),
+      '--no-progress',
+      '--fail-on',
+      'info',
+    ]);
+    expect(again.code).toBe(0);
+    expect(readFileSync(join(root, 'again.jsonl'), 'utf8')).toBe('');
+  });
+});

@@ -1,0 +1,36 @@
+// What a format processor needs: where jobs run, where results go, the source it reports, sizes.
+import type { SourceRef } from '../model.ts';
+import type { Executor } from './executor.ts';
+import type { OrderedOutput } from './ordered-output.ts';
+
+export interface Sizes {
+  /** Largest record the engine accepts (its policy's max_record_bytes). Every job stays within it. */
+  recordBytes: number;
+  /** Target size of a job (a block of lines, a batch of JSON members). */
+  blockBytes: number;
+  /** Most bytes of one JSON value held before it is split into members. */
+  unitBytes: number;
+  /** Largest piece fed to the JSON splitter at once (keeps held values within recordBytes). */
+  pushBytes: number;
+}
+
+export function sizesFor(recordBytes: number, blockBytes?: number): Sizes {
+  const pushBytes = Math.max(256, Math.min(64 * 1024, recordBytes >> 3));
+  const block = Math.max(64, Math.min(blockBytes ?? 256 * 1024, recordBytes - 2));
+  return { recordBytes, blockBytes: block, unitBytes: Math.max(64, recordBytes - pushBytes - 2), pushBytes };
+}
+
+export interface FormatContext {
+  executor: Executor;
+  output: OrderedOutput;
+  /** kind, name and member of the content; processors add line and pointer. */
+  source: SourceRef;
+  sizes: Sizes;
+  /** Something the user should know about this content (shown once per content). */
+  note(message: string): void;
+}
+
+export interface FormatProcessor {
+  push(chunk: Uint8Array): Promise<void>;
+  end(): Promise<void>;
+}

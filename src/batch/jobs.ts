@@ -1,0 +1,147 @@
+// A job is one self-contained piece of engine work: a block of complete lines, or one JSON unit from
+// the splitter. Jobs are plain data (structured-cloneable), so the same `runJob` serves the in-thread
+// executor and the worker pool, and the order of results is the order of submission.
+import { isUtf8 } from 'node:buffer';
+import type { AnyFinding, SourceRef } from '../model.ts';
+import { looksLikeJson } from '../pipeline/index.ts';
+import type { Engine, RecordResult } from '../pipeline/types.ts';
+import { processHarEntries } from './har.ts';
+import type { UnitKind } from './json-splitter.ts';
+
+export type Job =
+  /** Text lines; `source.line` is the first line's number. */
+  | { op: 'text'; bytes: Uint8Array; source: SourceRef }
+  /** Complete JSONL lines: each line JSON (structural) or, failing that, text. */
+  | { op: 'jsonl'; bytes: Uint8Array; source: SourceRef }
+  /** One unit of a JSON document; pointers in findings are made absolute (`pointer` + the unit's own). */
+  | {
+      op: 'json';
+      bytes: Uint8Array;
+      source: SourceRef;
+      kind: UnitKind;
+      pointer: string;
+      firstIndex: number;
+      /** Members of a HAR's `/log/entries`: base64 bodies are decoded, scanned and re-encoded. */
+      har: boolean;
+    };
+
+export interface JobResult {
+  output: Uint8Array;
+  findings: AnyFinding[];
+  /** Things the user should know (a unit that was not UTF-8 and was scanned as text, ...). */
+  notes: string[];
+}
+
+const LF = 0x0a;
+
+export async function runJob(engine: Engine, job: Job): Promise<JobResult> {
+  switch (job.op) {
+    case 'text': {
+      const r = await engine.processText(job.bytes, job.source);
+      return { output: r.output, findings: r.findings, notes: [] };
+    }
+    case 'jsonl':
+      return runLines(engine, job.bytes, job.source);
+    case 'json':
+      return runJsonUnit(engine, job);
+  }
+}
+
+/**
+ * JSONL: each line is a record (structural JSON when it parses, text otherwise). The engine scans text
+ * and JSON with the same scanner, so the block is scanned as text first: most blocks hold no token and
+ * are done in one call. Otherwise only the lines that had findings are processed again as records (for
+ * their pointers), and each line's result must match the text result byte for byte; if anything
+ * differs, every line is processed as a record.
+ */
+async function runLines(engine: Engine, bytes: Uint8Array, source: SourceRef): Promise<JobResult> {
+  // One pass: the engine scans the block as text and adds pointers for the lines that are JSON.
+  const r = await engine.processLines(bytes, source);
+  return { output: r.changed ? r.output : bytes, findings: r.findings, notes: [] };
+}
+
+function isBlank(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const c = buf[i];
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d) return false;
+  }
+  return true;
+}
+
+async function runJsonUnit(engine: Engine, job: Extract<Job, { op: 'json' }>): Promise<JobResult> {
+  const { bytes, kind, pointer, firstIndex } = job;
+  const source: SourceRef = { ...job.source };
+  delete source.pointer;
+  if (!isUtf8(bytes)) {
+    return asText(engine, bytes, job, `JSON at ${pointer || '/'} is not valid UTF-8; scanned as text`);
+  }
+  const wrapped =
+    kind === 'value' ? bytes : wrap(bytes, kind === 'array' ? 0x5b : 0x7b, kind === 'array' ? 0x5d : 0x7d);
+  let r: RecordResult;
+  try {
+    r = job.har
+      ? await processHarEntries(engine, wrapped, firstIndex, source)
+      : await engine.processJson(wrapped, source);
+  } catch (err) {
+    return asText(
+      engine,
+      bytes,
+      job,
+      `JSON at ${pointer || '/'} could not be processed structurally (${(err as Error).message}); scanned as text`,
+    );
+  }
+  let output = r.output;
+  if (kind !== 'value') {
+    if (!r.changed) {
+      output = bytes;
+    } else if (output[0] === wrapped[0] && output[output.length - 1] === wrapped[wrapped.length - 1]) {
+      output = output.subarray(1, output.length - 1);
+    } else {
+      // The engine broke the shape it promised to keep (R4): do not guess, fall back to text.
+      return asText(
+        engine,
+        bytes,
+        job,
+        `JSON at ${pointer || '/'} lost its shape in redaction; scanned as text`,
+      );
+    }
+  }
+  for (const f of r.findings)
+    f.source = { ...f.source, pointer: absolutePointer(f.source.pointer, kind, pointer, firstIndex) };
+  return { output, findings: r.findings, notes: [] };
+}
+
+async function asText(
+  engine: Engine,
+  bytes: Uint8Array,
+  job: Extract<Job, { op: 'json' }>,
+  note: string,
+): Promise<JobResult> {
+  const r = await engine.processText(bytes, { ...job.source, pointer: job.pointer });
+  for (const f of r.findings) f.source = { ...f.source, pointer: job.pointer };
+  return { output: r.output, findings: r.findings, notes: [note] };
+}
+
+function wrap(bytes: Uint8Array, open: number, close: number): Uint8Array {
+  const out = new Uint8Array(bytes.length + 2);
+  out[0] = open;
+  out.set(bytes, 1);
+  out[out.length - 1] = close;
+  return out;
+}
+
+/** Maps a pointer relative to a unit (`/3/a` in `[e5,e6,e7,e8]`) to the document (`/items/8/a`). */
+export function absolutePointer(
+  relative: string | undefined,
+  kind: UnitKind,
+  base: string,
+  firstIndex: number,
+): string {
+  const rel = relative ?? '';
+  if (kind !== 'array' || rel === '') return base + rel;
+  const slash = rel.indexOf('/', 1);
+  const head = slash < 0 ? rel.slice(1) : rel.slice(1, slash);
+  const rest = slash < 0 ? '' : rel.slice(slash);
+  const index = Number(head);
+  return Number.isInteger(index) ? `${base}/${firstIndex + index}${rest}` : base + rel;
+}

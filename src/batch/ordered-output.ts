@@ -1,0 +1,73 @@
+// Puts results back in input order. Processors submit verbatim bytes and job results (promises) as
+// they cut the input; this queue writes them to the sink, and hands their findings on, strictly in
+// submission order, while up to `window` entries are in flight. The window is the backpressure: a
+// processor that submits waits for the oldest entry once the window is full.
+import type { ByteSink } from '../sinks/byte-sink.ts';
+import type { JobResult } from './jobs.ts';
+
+type Entry = Uint8Array | Promise<JobResult>;
+
+export class OrderedOutput {
+  private readonly sink: ByteSink;
+  private readonly onResult: (r: JobResult) => Promise<void> | void;
+  private readonly window: number;
+  /** Never longer than the window: plain shift() is cheap, and drained entries are released at once. */
+  private readonly queue: Entry[] = [];
+  /** Bytes written to the sink. */
+  written = 0;
+
+  constructor(sink: ByteSink, onResult: (r: JobResult) => Promise<void> | void, window: number) {
+    this.sink = sink;
+    this.onResult = onResult;
+    this.window = Math.max(1, window);
+  }
+
+  /** Bytes that pass through unchanged. */
+  async verbatim(bytes: Uint8Array): Promise<void> {
+    if (bytes.length === 0) return;
+    if (this.queue.length === 0) {
+      // Nothing ahead of it: write now rather than queue.
+      this.written += bytes.length;
+      await this.sink.write(bytes);
+      return;
+    }
+    await this.add(bytes);
+  }
+
+  async job(result: Promise<JobResult>): Promise<void> {
+    // Observed later by `drainOne`; without this a failure before then counts as unhandled.
+    result.catch(() => undefined);
+    await this.add(result);
+  }
+
+  /** Writes everything still queued. */
+  async finish(): Promise<void> {
+    while (this.queue.length > 0) await this.drainOne();
+  }
+
+  /** After a failure: waits for jobs still running so none outlives its input, writes nothing more. */
+  async abandon(): Promise<void> {
+    const rest = this.queue.splice(0);
+    await Promise.allSettled(rest);
+  }
+
+  private async add(entry: Entry): Promise<void> {
+    this.queue.push(entry);
+    while (this.queue.length > this.window) await this.drainOne();
+  }
+
+  private async drainOne(): Promise<void> {
+    const entry = this.queue.shift()!;
+    if (entry instanceof Uint8Array) {
+      this.written += entry.length;
+      await this.sink.write(entry);
+      return;
+    }
+    const r = await entry;
+    await this.onResult(r);
+    if (r.output.length > 0) {
+      this.written += r.output.length;
+      await this.sink.write(r.output);
+    }
+  }
+}

@@ -1,0 +1,290 @@
+// `jwt-redactor scan`: plans the inputs, runs each through content processing (content.ts) with its
+// output sink, collects findings, failures and notes, draws progress and writes the summary.
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { createSummaryAccumulator, renderSummary } from '../findings/summary.ts';
+import type { AnyFinding, ErrorFinding, SourceRef } from '../model.ts';
+import type { Engine } from '../pipeline/types.ts';
+import { type ByteSink, nullSink, writableSink } from '../sinks/byte-sink.ts';
+import { openAtomicFile, prepareOutputRoot, resolveOutputFile } from '../sinks/file.ts';
+import {
+  describeFsError,
+  errnoCode,
+  type PlannedInput,
+  planInputs,
+  readFileChunks,
+  readStreamChunks,
+} from '../sources/files.ts';
+import { createBudget } from '../sources/limits.ts';
+import { ConfigError, ProcessingError } from '../util/errors.ts';
+import { type ContentRun, processContent, type Where } from './content.ts';
+import { type Executor, engineFromFactory, localExecutor } from './executor.ts';
+import { sizesFor } from './format-context.ts';
+import { maskName } from './names.ts';
+import { checkOptions, resolveLimits, type ScanDeps, type ScanOptions } from './options.ts';
+import { createWorkerPool, defaultWorkerCount } from './pool.ts';
+import { createProgress, formatBytes } from './progress.ts';
+import { type ScanFailure, type ScanNote, type ScanReport, severityAtLeast } from './report.ts';
+
+const DEFAULT_RECORD_BYTES = 1024 * 1024;
+const MAX_LISTED = 1000;
+
+export async function runScan(options: ScanOptions, deps: ScanDeps): Promise<ScanReport> {
+  checkOptions(options, deps);
+  const now = deps.now ?? Date.now;
+  const started = now();
+  const limits = resolveLimits(options.limits);
+  const outRoot = options.outDir !== undefined ? await prepareOutputRoot(options.outDir) : undefined;
+  const plan = await planInputs(options.inputs, {
+    exclude: outRoot !== undefined ? [outRoot] : [],
+    followSymlinks: options.followSymlinks === true,
+  });
+  if (options.out !== undefined && plan.inputs.some((i) => i.outSegments.length > 1)) {
+    throw new ConfigError(`--out takes one file, but ${options.inputs[0]} is a folder; use --out-dir`, {
+      field: '--out',
+    });
+  }
+
+  const failures: ScanFailure[] = [];
+  const notes: ScanNote[] = [];
+  let failuresTotal = 0;
+  let notesTotal = 0;
+  const summary = createSummaryAccumulator();
+  const counted = { files: 0, archives: 0, bytesScanned: 0 };
+  let bytesRead = 0;
+
+  const sinkFindings = async (findings: readonly AnyFinding[]) => {
+    for (const f of findings) {
+      summary.add(f);
+      await deps.findings.write(f);
+    }
+  };
+  const failure = (where: Where, err: unknown) => {
+    const f = describeFailure(where, err);
+    failuresTotal++;
+    if (failures.length < MAX_LISTED) failures.push(f);
+    const finding = failureFinding(where, f);
+    summary.add(finding);
+    void Promise.resolve(deps.findings.write(finding)).catch(() => undefined);
+  };
+  const note = (where: Where, message: string) => {
+    notesTotal++;
+    if (notes.length < MAX_LISTED)
+      notes.push({
+        name: where.name,
+        ...(where.member !== undefined ? { member: where.member } : {}),
+        message,
+      });
+  };
+  for (const f of plan.failures) {
+    failure({ kind: 'file', name: maskName(f.name) }, new ProcessingError(f.code, maskName(f.reason)));
+  }
+
+  const tempDir = await mkdtemp(join(options.tempDir ?? tmpdir(), 'jwt-redactor-'));
+  const progress = createProgress(
+    deps.stderr,
+    options.progress !== false && deps.isTTY,
+    {
+      bytes: plan.inputs.some((i) => i.size === undefined)
+        ? undefined
+        : plan.inputs.reduce((n, i) => n + (i.size ?? 0), 0),
+      files: plan.inputs.length,
+    },
+    now,
+  );
+  let executor: Executor | undefined;
+  try {
+    executor = await createExecutor(options, deps);
+    const recordBytes = options.recordBytes ?? engineRecordBytes(deps.engine) ?? DEFAULT_RECORD_BYTES;
+    const run: ContentRun = {
+      executor,
+      sizes: sizesFor(recordBytes, options.blockBytes),
+      inputFormat: options.inputFormat ?? 'auto',
+      limits,
+      tempDir,
+      spoolMemoryBytes: options.spoolMemoryBytes ?? 8 * 1024 * 1024,
+      window: executor.parallelism * 2 + 2,
+      onResult: (r) => sinkFindings(r.findings),
+      failure,
+      note,
+      counted,
+    };
+
+    const scanOne = async (input: PlannedInput) => {
+      const where: Where = { kind: input.kind, name: maskName(input.name) };
+      let read = 0;
+      const onBytes = (n: number) => {
+        read += n;
+        bytesRead += n;
+        progress.bytes(n);
+      };
+      let sink: (ByteSink & { commit?: () => Promise<void>; abort?: () => Promise<void> }) | undefined;
+      try {
+        sink = await openSink(input, options, outRoot, deps);
+        const chunks =
+          input.kind === 'stdin'
+            ? readStreamChunks(deps.stdin ?? (process.stdin as AsyncIterable<Uint8Array>), onBytes)
+            : readFileChunks(input.path, onBytes);
+        await processContent(
+          run,
+          {
+            where,
+            leafName: input.kind === 'stdin' ? '' : basename(input.path),
+            depth: 0,
+            budget: createBudget(limits),
+            ...(input.size !== undefined ? { file: { path: input.path, size: input.size } } : {}),
+          },
+          chunks,
+          sink,
+        );
+        await sink.end();
+        await sink.commit?.();
+      } catch (err) {
+        await sink?.abort?.().catch(() => undefined);
+        failure(where, err);
+      }
+      if (input.size !== undefined && input.size > read) bytesRead += input.size - read;
+      progress.fileDone(read, input.size);
+    };
+
+    const queue = [...plan.inputs];
+    await Promise.all(
+      Array.from({ length: Math.min(executor.parallelism, Math.max(1, queue.length)) }, async () => {
+        for (let next = queue.shift(); next !== undefined; next = queue.shift()) await scanOne(next);
+      }),
+    );
+  } finally {
+    progress.stop();
+    await executor?.close();
+    await rm(tempDir, { recursive: true, force: true });
+  }
+
+  const findings = summary.result();
+  const report: ScanReport = {
+    inputs: plan.inputs.length + plan.failures.length,
+    files: counted.files,
+    archives: counted.archives,
+    bytesRead,
+    bytesScanned: counted.bytesScanned,
+    durationMs: now() - started,
+    findings,
+    ...(findings.highest !== undefined ? { maxSeverity: findings.highest } : {}),
+    failOnReached:
+      options.failOn !== undefined &&
+      findings.highest !== undefined &&
+      severityAtLeast(findings.highest, options.failOn),
+    failures,
+    failuresTotal,
+    skipped: plan.skipped.map((s) => ({ name: maskName(s.name), message: s.reason })),
+    notes,
+    notesTotal,
+    failed: failuresTotal > 0,
+  };
+  deps.stderr.write(renderScanSummary(report, options));
+  return report;
+}
+
+async function createExecutor(options: ScanOptions, deps: ScanDeps): Promise<Executor> {
+  const factory = options.engineFactory;
+  const workers = options.workers ?? (factory !== undefined ? defaultWorkerCount() : 1);
+  if (factory !== undefined && workers > 1) return createWorkerPool(factory, workers);
+  return localExecutor(deps.engine ?? (await engineFromFactory(factory!)));
+}
+
+/** The policy's max_record_bytes, when the engine is the full one (src/pipeline) and says so. */
+function engineRecordBytes(engine: Engine | undefined): number | undefined {
+  const limits = (engine as { policy?: { limits?: { maxRecordBytes?: unknown } } } | undefined)?.policy
+    ?.limits;
+  return typeof limits?.maxRecordBytes === 'number' ? limits.maxRecordBytes : undefined;
+}
+
+async function openSink(
+  input: PlannedInput,
+  options: ScanOptions,
+  outRoot: string | undefined,
+  deps: ScanDeps,
+): Promise<ByteSink & { commit?: () => Promise<void>; abort?: () => Promise<void> }> {
+  if (outRoot !== undefined)
+    return openAtomicFile(await resolveOutputFile(outRoot, input.outSegments.map(maskName)), input.mode);
+  if (options.out === '-')
+    return writableSink((deps.stdout ?? process.stdout) as import('node:stream').Writable, true);
+  if (options.out !== undefined) return openAtomicFile(resolve(options.out), input.mode);
+  return nullSink();
+}
+
+function describeFailure(where: Where, err: unknown): ScanFailure {
+  const base = { name: where.name, ...(where.member !== undefined ? { member: where.member } : {}) };
+  if (err instanceof ProcessingError) return { ...base, code: err.code, reason: maskName(err.message) };
+  const errno = (err as NodeJS.ErrnoException)?.code;
+  if (typeof errno === 'string' && /^E[A-Z]+$/.test(errno)) {
+    return {
+      ...base,
+      code: errnoCode(err),
+      reason: maskName(describeFsError(err, (err as NodeJS.ErrnoException).path ?? where.name)),
+    };
+  }
+  return { ...base, code: 'ERR_INTERNAL', reason: maskName((err as Error)?.message ?? String(err)) };
+}
+
+function failureFinding(where: Where, f: ScanFailure): ErrorFinding {
+  const source: SourceRef = { kind: where.kind, name: where.name };
+  if (where.member !== undefined) source.member = where.member;
+  return {
+    schema: 'jwt-redactor/finding@1',
+    id: randomUUID(),
+    time: new Date().toISOString(),
+    rule: 'processing-error',
+    severity: 'high',
+    source,
+    error: { code: f.code, reason: f.reason },
+    action: 'skip',
+  };
+}
+
+/** Terminal control characters in file names must not reach the operator's terminal. */
+function printable(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '?');
+}
+
+function label(x: { name: string; member?: string }): string {
+  return printable(x.member === undefined ? x.name : `${x.name}!/${x.member}`);
+}
+
+export function renderScanSummary(report: ScanReport, options: Pick<ScanOptions, 'out' | 'outDir'>): string {
+  const seconds = report.durationMs / 1000;
+  const rate = seconds > 0 ? ` (${formatBytes(report.bytesScanned / seconds)}/s)` : '';
+  const lines = [
+    `jwt-redactor scan: ${report.inputs} input${report.inputs === 1 ? '' : 's'}, ${report.files} file${report.files === 1 ? '' : 's'} scanned` +
+      (report.archives > 0
+        ? ` (${report.archives} archive layer${report.archives === 1 ? '' : 's'} opened)`
+        : '') +
+      `, ${formatBytes(report.bytesRead)} read, ${formatBytes(report.bytesScanned)} scanned in ${seconds.toFixed(1)} s${rate}`,
+  ];
+  let text = `${lines.join('\n')}\n${renderSummary(report.findings)}`;
+  const more: string[] = [];
+  if (report.failuresTotal > 0) {
+    more.push(`failed: ${report.failuresTotal} (no redacted copy written for these)`);
+    for (const f of report.failures.slice(0, 20))
+      more.push(`  ${label(f)}: ${printable(f.reason)} [${f.code}]`);
+    if (report.failuresTotal > 20)
+      more.push(`  ... and ${report.failuresTotal - 20} more (in the findings output)`);
+  }
+  if (report.notesTotal > 0) {
+    more.push(`notes: ${report.notesTotal}`);
+    for (const n of report.notes.slice(0, 10)) more.push(`  ${label(n)}: ${printable(n.message)}`);
+    if (report.notesTotal > 10) more.push(`  ... and ${report.notesTotal - 10} more`);
+  }
+  if (report.skipped.length > 0) {
+    more.push(`skipped: ${report.skipped.length}`);
+    for (const s of report.skipped.slice(0, 10)) more.push(`  ${label(s)}: ${printable(s.message)}`);
+    if (report.skipped.length > 10) more.push(`  ... and ${report.skipped.length - 10} more`);
+  }
+  if (options.outDir !== undefined) more.push(`redacted copies: ${printable(options.outDir)}`);
+  else if (options.out !== undefined && options.out !== '-')
+    more.push(`redacted copy: ${printable(options.out)}`);
+  else if (options.out === undefined) more.push('no redacted copies written (give --out or --out-dir)');
+  if (more.length > 0) text += `${more.join('\n')}\n`;
+  return text;
+}

@@ -1,0 +1,105 @@
+// The one output abstraction of the batch side: an ordered byte sink with backpressure.
+// Files, stdout, gzip, tar and zip writers, spools and the discard sink all implement it,
+// so a format processor never knows whether its bytes land in a file or an archive member.
+import type { Writable } from 'node:stream';
+
+export interface ByteSink {
+  /** Resolves when the sink can take more (backpressure). */
+  write(chunk: Uint8Array): Promise<void>;
+  /** Flushes and finishes this sink (not its parent: a member sink ends only the member). */
+  end(): Promise<void>;
+  /** True when nothing is kept: archive writers skip spooling and packing for it. */
+  readonly discard: boolean;
+}
+
+/** Scan without output (no --out / --out-dir): bytes are counted and dropped. */
+export function nullSink(): ByteSink & { readonly bytes: number } {
+  let bytes = 0;
+  return {
+    discard: true,
+    get bytes() {
+      return bytes;
+    },
+    write(chunk) {
+      bytes += chunk.length;
+      return Promise.resolve();
+    },
+    end: () => Promise.resolve(),
+  };
+}
+
+/** Collects everything in memory (tests, small members). */
+export function memorySink(): ByteSink & { bytes(): Buffer } {
+  const chunks: Uint8Array[] = [];
+  return {
+    discard: false,
+    write(chunk) {
+      chunks.push(chunk);
+      return Promise.resolve();
+    },
+    end: () => Promise.resolve(),
+    bytes: () => Buffer.concat(chunks),
+  };
+}
+
+/** Writes one chunk to a Node writable, waiting for 'drain'; rejects when the stream fails or closes. */
+export function writeChunk(w: Writable, chunk: Uint8Array): Promise<void> {
+  if (w.destroyed || w.writableEnded) {
+    return Promise.reject(w.errored ?? new Error('write after the output stream closed'));
+  }
+  if (w.write(chunk)) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error | null) => {
+      w.off('drain', onDrain);
+      w.off('error', onError);
+      w.off('close', onClose);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = () => done();
+    const onError = (err: Error) => done(err);
+    const onClose = () => done(w.errored ?? new Error('output stream closed before the write finished'));
+    w.on('drain', onDrain);
+    w.on('error', onError);
+    w.on('close', onClose);
+  });
+}
+
+/** Ends a Node writable and waits until everything is flushed ('finish'). */
+export function endWritable(w: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (w.errored) {
+      reject(w.errored);
+      return;
+    }
+    if (w.writableFinished) {
+      resolve();
+      return;
+    }
+    const onFinish = () => {
+      w.off('error', onError);
+      resolve();
+    };
+    const onError = (err: Error) => {
+      w.off('finish', onFinish);
+      reject(err);
+    };
+    w.once('finish', onFinish);
+    w.once('error', onError);
+    w.end();
+  });
+}
+
+/** A ByteSink over a Node writable (stdout, a file stream). `end` ends the writable unless `keepOpen`. */
+export function writableSink(w: Writable, keepOpen = false): ByteSink {
+  return {
+    discard: false,
+    write: (chunk) => writeChunk(w, chunk),
+    end: () => (keepOpen ? Promise.resolve() : endWritable(w)),
+  };
+}
+
+/** Copies an async byte iterable (a Node or streamx readable) into a sink, in order, with backpressure. */
+export async function pump(source: AsyncIterable<Uint8Array>, sink: ByteSink): Promise<void> {
+  for await (const chunk of source) await sink.write(chunk);
+}

@@ -1,0 +1,54 @@
+// Writes a tar archive member by member. Member sizes are known because members arrive spooled.
+import tar, { type Header, type Pack } from 'tar-stream';
+import { type ByteSink, pump } from './byte-sink.ts';
+import type { Spool } from './spool.ts';
+
+/** A member header as read by tar-stream; everything but `size` is written back as it was. */
+export type TarHeader = Partial<Header> & Pick<Header, 'name'>;
+
+export interface TarWriter {
+  /** A regular file: header as read (size is replaced), content from the spool. */
+  addFile(header: TarHeader, content: Spool): Promise<void>;
+  /** Directories, links, devices, fifos: the header alone. */
+  addEntry(header: TarHeader): Promise<void>;
+  finish(): Promise<void>;
+}
+
+export function createTarWriter(out: ByteSink): TarWriter {
+  const pack: Pack = tar.pack();
+  const pumping = pump(pack as unknown as AsyncIterable<Uint8Array>, out).catch((err: unknown) => {
+    pack.destroy(err as Error);
+    throw err;
+  });
+  pumping.catch(() => undefined);
+
+  const entry = (header: TarHeader, body?: AsyncIterable<Uint8Array>): Promise<void> => {
+    const done = new Promise<void>((resolve, reject) => {
+      const sink = pack.entry(header, (err) => (err ? reject(err) : resolve()));
+      if (body === undefined) return;
+      (async () => {
+        for await (const chunk of body) {
+          if (!sink.write(chunk)) await new Promise<void>((r) => sink.once('drain', () => r()));
+        }
+        sink.end(undefined);
+      })().catch((err: unknown) => {
+        sink.destroy(err as Error);
+        reject(err);
+      });
+    });
+    // A failed output (disk full) stops the pack; surface that instead of waiting forever.
+    return Promise.race([done, pumping.then(() => done)]);
+  };
+
+  return {
+    addFile(header, content) {
+      const { size: _size, ...rest } = header;
+      return entry({ ...rest, type: 'file', size: content.size }, content.read());
+    },
+    addEntry: (header) => entry({ ...header, size: 0 }),
+    async finish() {
+      pack.finalize();
+      await pumping;
+    },
+  };
+}

@@ -1,0 +1,205 @@
+// The splitter's invariants: every input byte comes out exactly once, in order (verbatim, in a unit,
+// in a long string or in the text rest), and every unit is the JSON value(s) its pointer names.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { JsonSplitter, type JsonUnit } from '../../../src/batch/json-splitter.ts';
+
+interface Split {
+  out: string;
+  units: JsonUnit[];
+  longStrings: { pointer: string; body: string }[];
+  invalid: { line: number; column: number; reason: string; restLine: number } | undefined;
+  splits: string[];
+}
+
+function split(
+  text: string,
+  unitBytes: number,
+  blockBytes: number,
+  chunk: number,
+  alwaysSplit?: (p: string) => boolean,
+): Split {
+  const parts: Buffer[] = [];
+  const result: Split = { out: '', units: [], longStrings: [], invalid: undefined, splits: [] };
+  let long: { pointer: string; body: string } | undefined;
+  const s = new JsonSplitter(
+    {
+      verbatim: (b) => parts.push(Buffer.from(b)),
+      unit: (u) => {
+        result.units.push(u);
+        parts.push(Buffer.from(u.bytes));
+      },
+      longStringStart: (pointer) => {
+        long = { pointer, body: '' };
+      },
+      longStringChunk: (b) => {
+        parts.push(Buffer.from(b));
+        long!.body += Buffer.from(b).toString();
+      },
+      longStringEnd: () => {
+        result.longStrings.push(long!);
+      },
+      split: (p) => result.splits.push(p),
+      invalid: (info, restLine) => {
+        result.invalid = { line: info.line, column: info.column, reason: info.reason, restLine };
+      },
+      rest: (b) => parts.push(Buffer.from(b)),
+    },
+    { unitBytes, blockBytes, ...(alwaysSplit ? { alwaysSplit } : {}) },
+  );
+  const buf = Buffer.from(text);
+  for (let i = 0; i < buf.length; i += chunk) s.push(buf.subarray(i, i + chunk));
+  s.end();
+  result.out = Buffer.concat(parts).toString();
+  return result;
+}
+
+function at(doc: unknown, pointer: string): unknown {
+  if (pointer === '') return doc;
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce<unknown>((d, k) => (d as Record<string, unknown>)[k], doc);
+}
+
+function checkUnits(doc: unknown, units: JsonUnit[]): void {
+  for (const u of units) {
+    const text = Buffer.from(u.bytes).toString();
+    if (u.kind === 'value') expect(JSON.parse(text)).toEqual(at(doc, u.pointer));
+    else if (u.kind === 'array') {
+      const items = JSON.parse(`[${text}]`) as unknown[];
+      const full = at(doc, u.pointer) as unknown[];
+      expect(items).toEqual(full.slice(u.firstIndex, u.firstIndex + items.length));
+    } else {
+      const members = JSON.parse(`{${text}}`) as Record<string, unknown>;
+      const full = at(doc, u.pointer) as Record<string, unknown>;
+      for (const [k, v] of Object.entries(members)) expect(v).toEqual(full[k]);
+    }
+  }
+}
+
+const jsonValue = fc.jsonValue({ maxDepth: 5 });
+const layout = fc.constantFrom<[string | number | undefined]>([undefined], [2], ['\t'], [0]);
+
+describe('JsonSplitter', () => {
+  it('gives back every byte and correct units for any JSON, any limits, any chunking', () => {
+    fc.assert(
+      fc.property(
+        jsonValue,
+        layout,
+        fc.integer({ min: 24, max: 400 }),
+        fc.integer({ min: 1, max: 200 }),
+        fc.integer({ min: 1, max: 97 }),
+        (value, [space], unitBytes, blockBytes, chunk) => {
+          const text = `${JSON.stringify(value, null, space)}\n`;
+          const r = split(text, unitBytes, blockBytes, chunk);
+          expect(r.out).toBe(text);
+          // An object key longer than the hold limit is the one thing that ends JSON mode.
+          if (r.invalid !== undefined) {
+            expect(r.invalid.reason).toBe('object key too long');
+            return;
+          }
+          const doc = JSON.parse(text) as unknown;
+          checkUnits(doc, r.units);
+          for (const u of r.units) {
+            // A whole value fits the hold limit (plus at most one pushed chunk); batches stay within blockBytes unless single.
+            if (u.kind === 'value') expect(u.bytes.length).toBeLessThanOrEqual(unitBytes + chunk);
+          }
+          for (const l of r.longStrings) expect(JSON.parse(`"${l.body}"`)).toEqual(at(doc, l.pointer));
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
+  it('keeps the bytes of a broken document and reports where JSON stopped', () => {
+    fc.assert(
+      fc.property(
+        jsonValue,
+        fc.integer({ min: 1, max: 60 }),
+        fc.integer({ min: 8, max: 200 }),
+        (value, chunk, unitBytes) => {
+          const text = `${JSON.stringify(value, null, 2)}\n}}garbage "tail`;
+          const r = split(text, unitBytes, 50, chunk);
+          expect(r.out).toBe(text);
+          expect(r.invalid).toBeDefined();
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('reads a JSON text sequence value by value', () => {
+    const text = '{"a":1}\n[2,3]\n"x" 4 true\n';
+    const r = split(text, 1000, 1000, 3);
+    expect(r.out).toBe(text);
+    expect(r.units.map((u) => [Buffer.from(u.bytes).toString(), u.topIndex, u.line])).toEqual([
+      ['{"a":1}', 0, 1],
+      ['[2,3]', 1, 2],
+      ['"x"', 2, 3],
+      ['4', 3, 3],
+      ['true', 4, 3],
+    ]);
+  });
+
+  it('splits a big array into batches of elements with their indexes', () => {
+    const value = { data: Array.from({ length: 50 }, (_, i) => ({ i, s: 'x'.repeat(20) })) };
+    const text = JSON.stringify(value, null, 1);
+    const r = split(text, 200, 120, 64);
+    expect(r.out).toBe(text);
+    const arrays = r.units.filter((u) => u.kind === 'array');
+    expect(arrays.length).toBeGreaterThan(5);
+    expect(arrays.every((u) => u.pointer === '/data')).toBe(true);
+    expect(
+      arrays.reduce(
+        (n, u) => n + (JSON.parse(`[${Buffer.from(u.bytes).toString()}]`) as unknown[]).length,
+        0,
+      ),
+    ).toBe(50);
+    checkUnits(value, r.units);
+  });
+
+  it('streams a string longer than the hold limit, escapes and all', () => {
+    const body = `${'a\\"b\\\\'.repeat(300)}eyJ.x`;
+    const text = `{"k":[1,{"blob":"${body}"}]}`;
+    const r = split(text, 100, 50, 7);
+    expect(r.out).toBe(text);
+    expect(r.longStrings).toEqual([{ pointer: '/k/1/blob', body }]);
+  });
+
+  it('escapes pointer tokens (RFC 6901)', () => {
+    const value = { 'a/b': { '~c': Array.from({ length: 30 }, (_, i) => i * 1000) } };
+    const r = split(JSON.stringify(value), 40, 30, 5);
+    expect(r.units.some((u) => u.pointer === '/a~1b/~0c')).toBe(true);
+    checkUnits(value, r.units);
+  });
+
+  it('always splits the containers it is told to (HAR spine) and names the split ones', () => {
+    const har = { log: { version: '1.2', entries: [{ a: 1 }, { b: 2 }] } };
+    const spine = new Set(['', '/log', '/log/entries']);
+    const r = split(JSON.stringify(har), 10_000, 10_000, 11, (p) => spine.has(p));
+    expect(r.splits).toEqual(['', '/log', '/log/entries']);
+    const entries = r.units.filter((u) => u.pointer === '/log/entries');
+    expect(entries).toHaveLength(1);
+    expect(entries[0]!.kind).toBe('array');
+    expect(entries[0]!.firstIndex).toBe(0);
+    checkUnits(har, r.units);
+  });
+
+  it('reports the line and column of a syntax error and the line the text rest starts on', () => {
+    const text = '[\n {"a": 1},\n {"b": tru},\n {"c": 3}\n]\n';
+    const r = split(text, 8, 8, 4);
+    expect(r.out).toBe(text);
+    expect(r.invalid).toMatchObject({ line: 3, column: 8, reason: 'invalid literal' });
+    // The rest starts right after the last complete element: the comma at the end of line 2.
+    expect(r.invalid!.restLine).toBe(2);
+  });
+
+  it('passes a byte order mark through', () => {
+    const text = '\ufeff{"a":"b"}';
+    const r = split(text, 100, 100, 2);
+    expect(r.out).toBe(text);
+    expect(r.units).toHaveLength(1);
+  });
+});

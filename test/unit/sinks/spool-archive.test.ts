@@ -1,0 +1,79 @@
+// Spools (memory, then a private temp file) and the archive writers fed from them.
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { memorySink } from '../../../src/sinks/byte-sink.ts';
+import { gzipSink } from '../../../src/sinks/gzip.ts';
+import { createSpool } from '../../../src/sinks/spool.ts';
+import { createTarWriter } from '../../../src/sinks/tar.ts';
+import { createZipWriter } from '../../../src/sinks/zip.ts';
+import { readTarBuffer, readZipBuffer } from '../batch/archive-fixtures.ts';
+
+let dir = '';
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+async function collect(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const c of stream) parts.push(c);
+  return Buffer.concat(parts);
+}
+
+describe('spool', () => {
+  it('keeps small content in memory and large content in a 0600 temp file it removes', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'jr-spool-'));
+    const small = createSpool(dir, 100);
+    await small.write(Buffer.from('abc'));
+    await small.end();
+    expect(readdirSync(dir)).toEqual([]);
+    expect((await collect(small.read())).toString()).toBe('abc');
+    const big = createSpool(dir, 100);
+    for (let i = 0; i < 10; i++) await big.write(Buffer.alloc(50, 65 + i));
+    await big.end();
+    const files = readdirSync(dir);
+    expect(files).toHaveLength(1);
+    expect(statSync(join(dir, files[0]!)).mode & 0o777).toBe(0o600);
+    expect(big.size).toBe(500);
+    const back = await collect(big.read());
+    expect(back.length).toBe(500);
+    expect(back[499]).toBe(65 + 9);
+    await big.dispose();
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe('archive writers', () => {
+  it('write tar, zip and gzip that their readers accept', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'jr-arch-'));
+    const spoolOf = async (text: string) => {
+      const s = createSpool(dir, 1 << 20);
+      await s.write(Buffer.from(text));
+      await s.end();
+      return s;
+    };
+    const tarOut = memorySink();
+    const tw = createTarWriter(tarOut);
+    await tw.addEntry({ name: 'd/', type: 'directory', mode: 0o755 });
+    await tw.addFile({ name: 'd/a.txt', mode: 0o600, size: 999 }, await spoolOf('alpha'));
+    await tw.finish();
+    expect((await readTarBuffer(tarOut.bytes())).map((e) => [e.name, e.type, e.body.toString()])).toEqual([
+      ['d/', 'directory', ''],
+      ['d/a.txt', 'file', 'alpha'],
+    ]);
+    const zipOut = memorySink();
+    const zw = createZipWriter(zipOut);
+    zw.addDirectory('d/', { mtime: new Date() });
+    await zw.addFile('d/b.txt', await spoolOf('beta'), { mtime: new Date(), compress: true });
+    await zw.finish();
+    expect((await readZipBuffer(zipOut.bytes())).map((e) => [e.name, e.body.toString()])).toEqual([
+      ['d/', ''],
+      ['d/b.txt', 'beta'],
+    ]);
+    const gzOut = memorySink();
+    const gz = gzipSink(gzOut);
+    await gz.write(Buffer.from('gamma'));
+    await gz.end();
+    expect(gunzipSync(gzOut.bytes()).toString()).toBe('gamma');
+  });
+});
