@@ -1,6 +1,7 @@
 // Commands implemented by other folders register here.
 import { registerCommand } from './main.ts';
 import { runScanCommand, SCAN_OPTIONS } from './scan.ts';
+import '../stream/command.ts';
 
 registerCommand('scan', {
   usage: '[INPUT...] [options]',

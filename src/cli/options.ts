@@ -150,7 +150,7 @@ export function helpText(command: string, usage: string, specs: readonly OptionS
   ];
   for (const s of specs) {
     if (s.noFlag) {
-      lines.push(`  (env ${envName(s.name)})`.padEnd(34) + s.help);
+      lines.push(`${`  (env ${envName(s.name)})`.padEnd(33)} ${s.help}`);
       continue;
     }
     const arg =
@@ -161,7 +161,7 @@ export function helpText(command: string, usage: string, specs: readonly OptionS
           : s.choices
             ? ` ${s.choices.join('|')}`
             : ' VALUE';
-    lines.push(`  --${s.name}${arg}`.padEnd(34) + s.help);
+    lines.push(`${`  --${s.name}${arg}`.padEnd(33)} ${s.help}`);
   }
   return lines.join('\n');
 }

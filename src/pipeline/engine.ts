@@ -192,23 +192,25 @@ export function createEngine(options: EngineOptions): FullEngine {
     return redact(input, scanned, byLine(input, source), source);
   };
 
+  /** Pointers when the record is a JSON document (`gate`: only objects and arrays count), else lines. */
+  const byPointer = (input: Uint8Array, source: SourceRef, gate: boolean) => (tokens: TokenItem[]) => {
+    if (!gate || looksLikeJson(input)) {
+      const paths = jsonPaths(
+        input,
+        tokens.map((t) => t.start),
+      );
+      if (paths.valid) {
+        const prefix = source.pointer ?? '';
+        return tokens.map((_, i) => ({ ...source, pointer: prefix + (paths.pointers[i] ?? '') }));
+      }
+    }
+    return byLine(input, source)(tokens);
+  };
+
   const processJson = async (input: Uint8Array, source: SourceRef): Promise<RecordResult> => {
     const scanned = scanRecord(input, source);
     if ('output' in scanned) return scanned;
-    return redact(
-      input,
-      scanned,
-      (tokens) => {
-        const paths = jsonPaths(
-          input,
-          tokens.map((t) => t.start),
-        );
-        if (!paths.valid) return byLine(input, source)(tokens);
-        const prefix = source.pointer ?? '';
-        return tokens.map((_, i) => ({ ...source, pointer: prefix + (paths.pointers[i] ?? '') }));
-      },
-      source,
-    );
+    return redact(input, scanned, byPointer(input, source, false), source);
   };
 
   /** JSONL: a block of lines, each a record. One text scan; lines that are JSON documents give pointers too. */
@@ -249,12 +251,11 @@ export function createEngine(options: EngineOptions): FullEngine {
     );
   };
 
+  /** One scan; only a record with tokens is checked for being JSON (for pointers). R7 holds either way. */
   const processRecord = async (input: Uint8Array, source: SourceRef): Promise<RecordResult> => {
-    if (looksLikeJson(input) && input.length <= policy.limits.maxRecordBytes) {
-      const probe = jsonPaths(input, []);
-      if (probe.valid) return processJson(input, source);
-    }
-    return processText(input, source);
+    const scanned = scanRecord(input, source);
+    if ('output' in scanned) return scanned;
+    return redact(input, scanned, byPointer(input, source, true), source);
   };
 
   const createChunkRedactor = (source: SourceRef): ChunkRedactor =>

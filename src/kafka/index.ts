@@ -1,0 +1,29 @@
+// Kafka behind one small interface of our own: the stream processor, its tests and the demo see
+// these types only; kafkajs stays inside this folder (see client.ts).
+export { createKafkaClient } from './client.ts';
+export { describeError, errorType, isFencedError, isGroupError, isPermanentError } from './errors.ts';
+export type {
+  BatchControl,
+  BatchHandler,
+  Compression,
+  ConnectionOptions,
+  ConsumedOffsets,
+  GroupConsumer,
+  GroupConsumerEvents,
+  GroupConsumerOptions,
+  InputBatch,
+  InputRecord,
+  KafkaAdmin,
+  KafkaClient,
+  KafkaLogLevel,
+  KafkaLogSink,
+  OutputHeaders,
+  OutputRecord,
+  Producer,
+  ProducerOptions,
+  RecordHeaders,
+  SaslMechanism,
+  TopicPartitions,
+  TransactionalProducer,
+  TransactionalProducerOptions,
+} from './types.ts';
