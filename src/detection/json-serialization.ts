@@ -250,22 +250,48 @@ export function detectJsonSerialization(
   if (keyStart < memo.examinedUntil) return null;
   const quoting = quotingBefore(buf, keyStart);
   if (quoting === null) return null;
-  if (quoting.kind === 'plain' || quoting.kind === 'json-escape') {
-    return detectInPlace(buf, keyStart, floor, limit, maxTokenLength, budget, memo, quoting);
-  }
-  return detectUnwrapped(buf, keyStart, floor, limit, maxTokenLength, budget, memo, quoting);
+  const anchor: Anchor = { buf, keyStart, floor, limit, maxTokenLength, budget, memo, quoting };
+  return quoting.kind === 'plain' || quoting.kind === 'json-escape'
+    ? detectInPlace(anchor)
+    : detectUnwrapped(anchor);
 }
 
-function detectInPlace(
-  buf: Uint8Array,
-  keyStart: number,
-  floor: number,
-  limit: number,
-  maxTokenLength: number,
-  budget: Budget,
-  memo: JsonAnchorMemo,
-  quoting: Quoting,
-): TokenItem | null {
+/** One member-name hit and what bounds the work around it. */
+interface Anchor {
+  buf: Uint8Array;
+  keyStart: number;
+  floor: number;
+  limit: number;
+  maxTokenLength: number;
+  budget: Budget;
+  memo: JsonAnchorMemo;
+  quoting: Quoting;
+}
+
+/**
+ * The objects to try, outermost first. A general JWS's signature entries look like flattened
+ * detached JWS: when the key is a singular `signature` in an array element, the object holding
+ * that array is tried before the entry itself.
+ */
+function candidates(
+  b: Uint8Array,
+  inner: number,
+  lo: number,
+  delim: (b: Uint8Array, i: number) => boolean,
+  singular: boolean,
+): { opens: number[]; cost: number } {
+  if (!singular) return { opens: [inner], cost: 0 };
+  let p = inner - 1;
+  while (p >= lo && isWs(b[p])) p--;
+  if (b[p] !== 0x5b && b[p] !== 0x2c) return { opens: [inner], cost: 0 };
+  const arr = enclosingRaw(b, inner, lo, delim);
+  const outer = arr.at >= 0 && b[arr.at] === 0x5b ? enclosingRaw(b, arr.at, lo, delim) : { at: -1, cost: 0 };
+  const opens = outer.at >= 0 && b[outer.at] === 0x7b ? [outer.at, inner] : [inner];
+  return { opens, cost: arr.cost + outer.cost };
+}
+
+function detectInPlace(anchor: Anchor): TokenItem | null {
+  const { buf, keyStart, floor, limit, maxTokenLength, budget, memo, quoting } = anchor;
   const level = quoting.kind === 'json-escape' ? quoting.level : 0;
   const delim = delimiterAt(level);
   const quoteLen = 2 ** level; // backslashes + quote
@@ -283,22 +309,10 @@ function detectInPlace(
     }
     return null;
   }
-  const candidates: number[] = [];
-  const isSingularSignature = startsWithAscii(buf, keyStart, 'signature') && buf[keyStart + 9] !== 0x73;
-  if (isSingularSignature) {
-    // A general JWS's signature entries look like flattened detached JWS: prefer the outer object.
-    let p = inner.at - 1;
-    while (p >= lo && isWs(buf[p])) p--;
-    if (buf[p] === 0x5b || buf[p] === 0x2c) {
-      const arr = enclosingRaw(buf, inner.at, lo, delim);
-      const outer =
-        arr.at >= 0 && buf[arr.at] === 0x5b ? enclosingRaw(buf, arr.at, lo, delim) : { at: -1, cost: 0 };
-      if (!budget.spend(arr.cost + outer.cost)) return null;
-      if (outer.at >= 0 && buf[outer.at] === 0x7b) candidates.push(outer.at);
-    }
-  }
-  candidates.push(inner.at);
-  for (const open of candidates) {
+  const singular = startsWithAscii(buf, keyStart, 'signature') && buf[keyStart + 9] !== 0x73;
+  const tries = candidates(buf, inner.at, lo, delim, singular);
+  if (!budget.spend(tries.cost)) return null;
+  for (const open of tries.opens) {
     const close = closeRaw(buf, open, hi, delim);
     if (!budget.spend(close.cost)) return null;
     if (close.at < 0) {
@@ -319,16 +333,8 @@ function detectInPlace(
   return null;
 }
 
-function detectUnwrapped(
-  buf: Uint8Array,
-  keyStart: number,
-  floor: number,
-  limit: number,
-  maxTokenLength: number,
-  budget: Budget,
-  memo: JsonAnchorMemo,
-  quoting: Quoting,
-): TokenItem | null {
+function detectUnwrapped(anchor: Anchor): TokenItem | null {
+  const { buf, keyStart, floor, limit, maxTokenLength, budget, memo, quoting } = anchor;
   const ws = Math.max(floor, keyStart - maxTokenLength);
   const we = Math.min(limit, keyStart + maxTokenLength);
   if (!budget.spend(we - ws)) return null;
@@ -343,20 +349,8 @@ function detectUnwrapped(
     memo.examinedUntil = Math.max(memo.examinedUntil, keyStart + 1);
     return null;
   }
-  const candidates: number[] = [];
-  if (startsWithAscii(u.bytes, k + 1, 'signature"')) {
-    let p = inner.at - 1;
-    while (p >= 0 && isWs(u.bytes[p])) p--;
-    if (u.bytes[p] === 0x5b || u.bytes[p] === 0x2c) {
-      const arr = enclosingRaw(u.bytes, inner.at, 0, plain);
-      if (arr.at >= 0 && u.bytes[arr.at] === 0x5b) {
-        const outer = enclosingRaw(u.bytes, arr.at, 0, plain);
-        if (outer.at >= 0 && u.bytes[outer.at] === 0x7b) candidates.push(outer.at);
-      }
-    }
-  }
-  candidates.push(inner.at);
-  for (const open of candidates) {
+  const tries = candidates(u.bytes, inner.at, 0, plain, startsWithAscii(u.bytes, k + 1, 'signature"'));
+  for (const open of tries.opens) {
     const close = closeRaw(u.bytes, open, u.bytes.length, plain);
     if (close.at < 0) continue;
     memo.examinedUntil = Math.max(memo.examinedUntil, u.map[close.at]!);
