@@ -7,7 +7,6 @@ import type {
   Severity,
   TimeStatus,
   TokenKind,
-  TokenType,
 } from '../model.ts';
 
 /** How a claim value of one category appears in sanitized tokens and in findings (R2). */

@@ -13,7 +13,8 @@ describe('README', () => {
       expect(readme).toContain(`jwt-redactor ${name}`);
       for (const o of command.options) {
         if (o.noFlag) expect(readme, `${name}: ${envName(o.name)}`).toContain(envName(o.name));
-        else if (o.type === 'boolean' && o.default === true) expect(readme, `${name}: --no-${o.name}`).toContain(`--no-${o.name}`);
+        else if (o.type === 'boolean' && o.default === true)
+          expect(readme, `${name}: --no-${o.name}`).toContain(`--no-${o.name}`);
         else expect(readme, `${name}: --${o.name}`).toContain(`--${o.name}`);
       }
     });

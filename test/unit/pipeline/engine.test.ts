@@ -266,7 +266,9 @@ describe('processLines (JSONL blocks)', () => {
   it('one text scan; JSON lines get pointers, other lines only lines; output equals processText', async () => {
     const engine = await testEngine();
     const t = await jwsES256({ sub: 'x' });
-    const block = Buffer.from(`${JSON.stringify({ a: { b: [t] } })}\nplain ${t}\n{"broken": ${t}\n${JSON.stringify({ c: t })}`);
+    const block = Buffer.from(
+      `${JSON.stringify({ a: { b: [t] } })}\nplain ${t}\n{"broken": ${t}\n${JSON.stringify({ c: t })}`,
+    );
     const r = await engine.processLines(block, { kind: 'file', name: 'x.jsonl', line: 5 });
     expect(tokenFindings(r.findings).map((f) => [f.source.line, f.source.pointer])).toEqual([
       [5, '/a/b/0'],
