@@ -56,7 +56,7 @@ const NEEDLES: readonly Needle[] = [
   needle('KaGJHY2', 'b64'),
   needle('W1Gc1p', 'b64'), // SW1Gc1p5
   needle('RnNae', 'b64'), // ltRnNae
-  needle('JbUZzWn', 'b64'),
+  needle('UZzWn', 'b64'), // JbUZzWn (J is every third byte of a run of eyJ)
   needle('VlXeG5J', 'b64'), // aVlXeG5J
   needle('V3huS', 'b64'), // lZV3huS
   needle('WVd4bk', 'b64'), // pWVd4bk
