@@ -62,6 +62,14 @@ const NEEDLES: readonly Needle[] = [
   needle('WVd4bk', 'b64'), // pWVd4bk
 ];
 
+const NEEDLE_TEXTS = NEEDLES.map((n) => n.bytes.toString('latin1'));
+
+/** Cheap pre-check for short strings (claim values): false means `scan` would find nothing. */
+export function mayHoldToken(text: string): boolean {
+  for (const n of NEEDLE_TEXTS) if (text.includes(n)) return true;
+  return false;
+}
+
 const ALG_NEEDLES = NEEDLES.filter((n) => n.kind === 'alg');
 const JSON_NEEDLES = NEEDLES.filter((n) => n.kind === 'json');
 const GAP_NEEDLES = NEEDLES.filter((n) => n.kind !== 'alg');
