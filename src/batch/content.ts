@@ -9,6 +9,7 @@ import { gzipSink } from '../sinks/gzip.ts';
 import { createSpool, type Spool } from '../sinks/spool.ts';
 import { createTarWriter, type TarHeader } from '../sinks/tar.ts';
 import { createZipWriter } from '../sinks/zip.ts';
+import { readFileReusing } from '../sources/files.ts';
 import { gunzip } from '../sources/gzip.ts';
 import { type ExpansionBudget, LimitError, RatioGuard, type ScanLimits } from '../sources/limits.ts';
 import { peek } from '../sources/peek.ts';
@@ -20,6 +21,7 @@ import type { Executor } from './executor.ts';
 import type { Sizes } from './format-context.ts';
 import { detectFormat, formatProcessor, type InputFormat } from './formats.ts';
 import type { JobResult } from './jobs.ts';
+import { lineProcessor, readLinesInPlace } from './lines.ts';
 import { maskName } from './names.ts';
 import { OrderedOutput } from './ordered-output.ts';
 
@@ -54,11 +56,16 @@ export interface ContentNode {
   /** Containers around this content (gzip layers count). */
   depth: number;
   budget: ExpansionBudget;
-  /** This content is exactly a file on disk: a zip is then read in place. */
-  file?: { path: string; size: number };
+  /**
+   * This content is exactly a file on disk: it is then read in place (a zip, text, JSONL, JSON, HAR). `reading`
+   * counts what is read in place (progress); `counted()`: what the stream counted before it was closed.
+   */
+  file?: { path: string; size: number; reading?: { counted(): number; add(n: number): void } };
 }
 
 const NOTES_PER_CONTENT = 20;
+/** Reads of a JSON or HAR file read in place. */
+const READ_BYTES = 1024 * 1024;
 
 export async function processContent(
   run: ContentRun,
@@ -123,19 +130,40 @@ async function leafContent(
   );
   const source: SourceRef = { kind: node.where.kind, name: node.where.name };
   if (node.where.member !== undefined) source.member = node.where.member;
-  const processor = formatProcessor(format, {
-    executor: run.executor,
-    output,
-    source,
-    sizes: run.sizes,
-    note,
-  });
+  const ctx = { executor: run.executor, output, source, sizes: run.sizes, note };
   try {
-    for await (const chunk of stream) {
-      run.counted.bytesScanned += chunk.length;
-      await processor.push(chunk);
+    if (node.file !== undefined && (format === 'text' || format === 'jsonl')) {
+      // Read in place, a block per read, no copies (lines.ts); the stream only served the peek.
+      await close(stream);
+      await readLinesInPlace(lineProcessor(ctx, format), run.sizes.blockBytes, node.file, (n) => {
+        run.counted.bytesScanned += n;
+      });
+    } else if (node.file !== undefined) {
+      // JSON and HAR: the file read again in place into two reused buffers (the JSON processor copies
+      // whatever it keeps), not a new buffer per read; the stream only served the peek.
+      await close(stream);
+      const processor = formatProcessor(format, ctx);
+      const reading = node.file.reading;
+      let reported = reading?.counted() ?? 0;
+      let consumed = 0;
+      await readFileReusing(node.file.path, READ_BYTES, async (chunk) => {
+        consumed += chunk.length;
+        run.counted.bytesScanned += chunk.length;
+        if (reading !== undefined && consumed > reported) {
+          reading.add(consumed - reported);
+          reported = consumed;
+        }
+        await processor.push(chunk);
+      });
+      await processor.end();
+    } else {
+      const processor = formatProcessor(format, ctx);
+      for await (const chunk of stream) {
+        run.counted.bytesScanned += chunk.length;
+        await processor.push(chunk);
+      }
+      await processor.end();
     }
-    await processor.end();
     await output.finish();
   } catch (err) {
     await output.abandon();

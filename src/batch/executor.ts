@@ -14,8 +14,17 @@ export interface StreamSession {
 export interface Executor {
   /** How many jobs can make progress at once (files are scanned this many at a time). */
   readonly parallelism: number;
-  run(job: Job): Promise<JobResult>;
+  /**
+   * Runs a job. `owned`: the caller hands `job.bytes` over with its whole underlying buffer and keeps
+   * no view of it, so a worker pool may move the buffer to a worker instead of copying it.
+   */
+  run(job: Job, owned?: boolean): Promise<JobResult>;
   openStream(source: SourceRef): StreamSession;
+  /**
+   * Resolves once the executor is known to be sound, rejects with what is wrong: a worker pool whose
+   * workers start in the background says here whether one could not build its engine (absent: sound).
+   */
+  check?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -6,8 +6,15 @@ import type { OrderedOutput } from './ordered-output.ts';
 export interface Sizes {
   /** Largest record the engine accepts (its policy's max_record_bytes). Every job stays within it. */
   recordBytes: number;
-  /** Target size of a job (a block of lines, a batch of JSON members). */
+  /** Target size of a job of lines (a block). */
   blockBytes: number;
+  /**
+   * Target size of a batch of JSON members (HAR entries, the elements of a big array): at most a
+   * block, and by default half of one. The engine's structural pass over a batch makes garbage in
+   * proportion to it; measured on a 300 MB HAR, 128 KiB batches instead of 256 KiB took peak memory
+   * from about 210 to 175 MB (one thread) at the same speed.
+   */
+  batchBytes: number;
   /** Most bytes of one JSON value held before it is split into members. */
   unitBytes: number;
   /** Largest piece fed to the JSON splitter at once (keeps held values within recordBytes). */
@@ -17,7 +24,13 @@ export interface Sizes {
 export function sizesFor(recordBytes: number, blockBytes?: number): Sizes {
   const pushBytes = Math.max(256, Math.min(64 * 1024, recordBytes >> 3));
   const block = Math.max(64, Math.min(blockBytes ?? 256 * 1024, recordBytes - 2));
-  return { recordBytes, blockBytes: block, unitBytes: Math.max(64, recordBytes - pushBytes - 2), pushBytes };
+  return {
+    recordBytes,
+    blockBytes: block,
+    batchBytes: Math.min(block, 128 * 1024),
+    unitBytes: Math.max(64, recordBytes - pushBytes - 2),
+    pushBytes,
+  };
 }
 
 export interface FormatContext {

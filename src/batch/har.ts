@@ -4,9 +4,12 @@
 // decoded, scanned as a record of their own (JSON or text), and re-encoded when something changed.
 // While the rest of the entry is scanned, the body string is blanked, so that a token found in the
 // decoded body is not reported a second time in its base64 form.
+import { isAscii } from 'node:buffer';
+import { randomBytes } from 'node:crypto';
 import type { AnyFinding, Encoding, SourceRef } from '../model.ts';
 import type { Engine, RecordResult } from '../pipeline/types.ts';
 import { collectStrings, type JsonPath } from './json-spans.ts';
+import type { HarBodySpan } from './json-splitter.ts';
 
 const CONTENT = ['response', 'content'] as const;
 const NAMES = ['response', 'content', 'text', 'encoding'];
@@ -36,72 +39,125 @@ interface Body {
   replacement: Uint8Array;
 }
 
-/** `wrapped` is `[entry, entry, ...]`, the first being `/log/entries/<firstIndex>`. Pointers in findings are relative to `wrapped`. */
+/**
+ * Stands in for a base64 body while the rest of the entries is scanned: a string no token can be and
+ * no input holds (random per process, and checked), found again in the redacted entries by a plain
+ * search instead of a second walk of their structure.
+ */
+const MARK = Buffer.from(`"jr-har-body-${randomBytes(12).toString('hex')}"`);
+
+/**
+ * `wrapped` is `[entry, entry, ...]`, the first being `/log/entries/<firstIndex>`. Pointers in findings
+ * are relative to `wrapped`. `known`: where the entries' body texts and encodings are, relative to the
+ * entries (`wrapped` without its brackets), as the splitter saw them; else they are looked for here.
+ */
 export async function processHarEntries(
   engine: Engine,
   wrapped: Uint8Array,
   firstIndex: number,
   source: SourceRef,
+  known?: readonly HarBodySpan[],
 ): Promise<RecordResult> {
-  // Most batches hold no base64 body at all: one indexOf instead of a walk.
-  if (Buffer.from(wrapped.buffer, wrapped.byteOffset, wrapped.byteLength).indexOf(ENCODING_KEY) === -1) {
-    return engine.processJson(wrapped, source);
-  }
-  const spans = collectStrings(wrapped, NAMES, descend, want);
+  const buf = Buffer.from(wrapped.buffer, wrapped.byteOffset, wrapped.byteLength);
   const encodings = new Map<number, string>();
   const texts = new Map<number, { start: number; end: number }>();
-  for (const s of spans) {
-    const index = s.path[0] as number;
-    if (s.path[3] === 'encoding')
-      encodings.set(index, JSON.parse(Buffer.from(wrapped.subarray(s.start, s.end)).toString()) as string);
-    else texts.set(index, { start: s.start, end: s.end });
+  if (known !== undefined) {
+    for (const s of known) {
+      if (s.field === 'encoding') encodings.set(s.index, jsonString(buf, s.start + 1, s.end + 1));
+      else texts.set(s.index, { start: s.start + 1, end: s.end + 1 });
+    }
+  } else {
+    // Most batches hold no base64 body at all: one indexOf instead of a walk.
+    if (buf.indexOf(ENCODING_KEY) === -1) return engine.processJson(wrapped, source);
+    for (const s of collectStrings(wrapped, NAMES, descend, want)) {
+      const index = s.path[0] as number;
+      if (s.path[3] === 'encoding') encodings.set(index, jsonString(buf, s.start, s.end));
+      else texts.set(index, { start: s.start, end: s.end });
+    }
   }
   const bodies: Body[] = [];
-  const findings: AnyFinding[] = [];
+  const bodyFindings: AnyFinding[] = [];
+  let bodyChanged = false;
   for (const [index, span] of texts) {
     if (encodings.get(index)?.toLowerCase() !== 'base64') continue;
     const original = wrapped.subarray(span.start, span.end);
-    const text = JSON.parse(Buffer.from(original).toString()) as string;
-    const decoded = Buffer.from(text, 'base64');
+    const decoded = Buffer.from(jsonString(buf, span.start, span.end), 'base64');
     const pointer = `/${index}/response/content/text`;
-    // The scanner finds nothing in most bodies; only those it flags are processed as records
-    // (processRecord parses the body as JSON first, the expensive part).
-    const probe = await engine.processText(decoded, source);
-    const r =
-      probe.changed || probe.findings.length > 0 ? await engine.processRecord(decoded, source) : probe;
-    for (const f of r.findings) findings.push(asBodyFinding(f, pointer));
-    const replacement = r.changed ? Buffer.from(`"${Buffer.from(r.output).toString('base64')}"`) : original;
+    // A record of its own: JSON (pointers) when it is JSON and holds a token, else text.
+    const r = await engine.processRecord(decoded, source);
+    for (const f of r.findings) bodyFindings.push(asBodyFinding(f, pointer));
+    let replacement: Uint8Array = original;
+    if (r.changed) {
+      replacement = Buffer.from(
+        `"${Buffer.from(r.output.buffer, r.output.byteOffset, r.output.byteLength).toString('base64')}"`,
+      );
+      bodyChanged ||= !sameBytes(replacement, original);
+    }
     bodies.push({ index, start: span.start, end: span.end, replacement });
   }
   if (bodies.length === 0) return engine.processJson(wrapped, source);
 
   bodies.sort((a, b) => a.start - b.start);
-  const blanked = splice(
+  // While the entries are scanned, each body is a stand-in: the marker, short (a padded stand-in
+  // would keep offsets but give the engine every byte of every body to walk again).
+  const marked = splice(
     wrapped,
-    bodies.map((b) => ({ start: b.start, end: b.end, bytes: EMPTY_STRING })),
+    bodies.map((b) => ({ start: b.start, end: b.end, bytes: MARK })),
   );
-  const r = await engine.processJson(blanked, source);
-  // Put the bodies back where the (possibly redacted) entries now hold their blank strings.
-  const after = collectStrings(r.output, NAMES, descend, (p) => want(p) && p[3] === 'text');
+  const r = await engine.processJson(marked, source);
+  const changed = r.changed || bodyChanged;
+  const findings = r.findings.concat(bodyFindings);
+  if (!changed) return { output: wrapped, findings, changed };
+  if (!r.changed) {
+    // Only bodies changed: the rest is the input as it was.
+    const edits = bodies.map((b) => ({ start: b.start, end: b.end, bytes: b.replacement }));
+    return { output: splice(wrapped, edits), findings, changed };
+  }
+  // The redacted entries hold the stand-ins: put the bodies back in their places. The marker is
+  // random per process and no input can hold it; byMark still insists on one per body, in order,
+  // and on nothing else, or the entries are walked again.
+  const edits = byMark(r.output, bodies) ?? byWalk(r.output, bodies, firstIndex);
+  return { output: splice(r.output, edits), findings, changed };
+}
+
+/** Where the stand-ins are, in order, one per body; undefined unless they are all there exactly once. */
+function byMark(output: Uint8Array, bodies: readonly Body[]): Edit[] | undefined {
+  const out = Buffer.from(output.buffer, output.byteOffset, output.byteLength);
+  const edits: Edit[] = [];
+  let at = 0;
+  for (const b of bodies) {
+    const i = out.indexOf(MARK, at);
+    if (i < 0) return undefined;
+    edits.push({ start: i, end: i + MARK.length, bytes: b.replacement });
+    at = i + MARK.length;
+  }
+  return out.indexOf(MARK, at) === -1 ? edits : undefined;
+}
+
+/** The bodies' places found by walking the entries again. */
+function byWalk(output: Uint8Array, bodies: readonly Body[], firstIndex: number): Edit[] {
+  const after = collectStrings(output, NAMES, descend, (p) => want(p) && p[3] === 'text');
   const where = new Map(after.map((s) => [s.path[0] as number, s]));
-  const edits = bodies.map((b) => {
+  return bodies.map((b) => {
     const at = where.get(b.index);
     if (at === undefined)
       throw new Error(`HAR entry ${firstIndex + b.index} lost its response body in redaction`);
     return { start: at.start, end: at.end, bytes: b.replacement };
   });
-  const output = splice(r.output, edits);
-  const changed =
-    r.changed ||
-    bodies.some(
-      (b) =>
-        b.replacement !== wrapped.subarray(b.start, b.end) &&
-        !sameBytes(b.replacement, wrapped.subarray(b.start, b.end)),
-    );
-  return { output: changed ? output : wrapped, findings: [...r.findings, ...findings], changed };
 }
 
-const EMPTY_STRING = Buffer.from('""');
+/** The value of the JSON string at [start, end) (quotes included): read directly when it is plain ASCII. */
+function jsonString(buf: Buffer, start: number, end: number): string {
+  const body = buf.subarray(start + 1, end - 1);
+  if (body.indexOf(0x5c) === -1 && isAscii(body)) return body.toString('latin1');
+  return JSON.parse(buf.toString('utf8', start, end)) as string;
+}
+
+interface Edit {
+  start: number;
+  end: number;
+  bytes: Uint8Array;
+}
 
 function asBodyFinding(f: AnyFinding, pointer: string): AnyFinding {
   const out = { ...f, source: { ...f.source, pointer } };
@@ -113,7 +169,7 @@ function asBodyFinding(f: AnyFinding, pointer: string): AnyFinding {
   return out;
 }
 
-function splice(bytes: Uint8Array, edits: { start: number; end: number; bytes: Uint8Array }[]): Uint8Array {
+function splice(bytes: Uint8Array, edits: readonly Edit[]): Uint8Array {
   const sorted = [...edits].sort((a, b) => a.start - b.start);
   const pieces: Uint8Array[] = [];
   let at = 0;

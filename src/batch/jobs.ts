@@ -3,10 +3,9 @@
 // executor and the worker pool, and the order of results is the order of submission.
 import { isUtf8 } from 'node:buffer';
 import type { AnyFinding, SourceRef } from '../model.ts';
-import { looksLikeJson } from '../pipeline/index.ts';
 import type { Engine, RecordResult } from '../pipeline/types.ts';
 import { processHarEntries } from './har.ts';
-import type { UnitKind } from './json-splitter.ts';
+import type { HarBodySpan, UnitKind } from './json-splitter.ts';
 
 export type Job =
   /** Text lines; `source.line` is the first line's number. */
@@ -21,8 +20,12 @@ export type Job =
       kind: UnitKind;
       pointer: string;
       firstIndex: number;
+      /** Offset of the unit in its document: what tells the engine one unit from another (below). */
+      at?: number;
       /** Members of a HAR's `/log/entries`: base64 bodies are decoded, scanned and re-encoded. */
       har: boolean;
+      /** HAR: where the entries' body texts and encodings are (from the splitter), relative to `bytes`. */
+      bodies?: HarBodySpan[];
     };
 
 export interface JobResult {
@@ -30,9 +33,11 @@ export interface JobResult {
   findings: AnyFinding[];
   /** Things the user should know (a unit that was not UTF-8 and was scanned as text, ...). */
   notes: string[];
+  /** From a worker: the buffer the job's bytes came in, handed back for reuse (pool-protocol.ts). */
+  spare?: ArrayBuffer;
+  /** Called once `output` has been written and its bytes are no longer needed (buffer reuse). */
+  release?: () => void;
 }
-
-const LF = 0x0a;
 
 export async function runJob(engine: Engine, job: Job): Promise<JobResult> {
   switch (job.op) {
@@ -48,39 +53,34 @@ export async function runJob(engine: Engine, job: Job): Promise<JobResult> {
 }
 
 /**
- * JSONL: each line is a record (structural JSON when it parses, text otherwise). The engine scans text
- * and JSON with the same scanner, so the block is scanned as text first: most blocks hold no token and
- * are done in one call. Otherwise only the lines that had findings are processed again as records (for
- * their pointers), and each line's result must match the text result byte for byte; if anything
- * differs, every line is processed as a record.
+ * JSONL: each line is a record (structural JSON when it parses, text otherwise). One pass: the engine
+ * scans the block as text and adds pointers for the tokens of lines that are JSON (processLines).
  */
 async function runLines(engine: Engine, bytes: Uint8Array, source: SourceRef): Promise<JobResult> {
-  // One pass: the engine scans the block as text and adds pointers for the lines that are JSON.
   const r = await engine.processLines(bytes, source);
   return { output: r.changed ? r.output : bytes, findings: r.findings, notes: [] };
-}
-
-function isBlank(buf: Buffer, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) {
-    const c = buf[i];
-    if (c !== 0x20 && c !== 0x09 && c !== 0x0d) return false;
-  }
-  return true;
 }
 
 async function runJsonUnit(engine: Engine, job: Extract<Job, { op: 'json' }>): Promise<JobResult> {
   const { bytes, kind, pointer, firstIndex } = job;
   const source: SourceRef = { ...job.source };
   delete source.pointer;
+  // The engine names a finding by its record and its offset in it (finding ids). Units of a document
+  // share name, kind and member, and their pointers are relative: without something of their own,
+  // two units with the same token at the same offset gave their findings one id. The unit's offset
+  // in the document goes along as the record's `offset` (a Kafka field, absent from files), and comes
+  // off every finding below.
+  if (job.at !== undefined) source.offset = `@${job.at}`;
   if (!isUtf8(bytes)) {
     return asText(engine, bytes, job, `JSON at ${pointer || '/'} is not valid UTF-8; scanned as text`);
   }
-  const wrapped =
-    kind === 'value' ? bytes : wrap(bytes, kind === 'array' ? 0x5b : 0x7b, kind === 'array' ? 0x5d : 0x7d);
+  const open = kind === 'array' ? 0x5b : 0x7b;
+  const close = kind === 'array' ? 0x5d : 0x7d;
+  const wrapped = kind === 'value' ? bytes : (framed(bytes, open, close) ?? wrap(bytes, open, close));
   let r: RecordResult;
   try {
     r = job.har
-      ? await processHarEntries(engine, wrapped, firstIndex, source)
+      ? await processHarEntries(engine, wrapped, firstIndex, source, job.bodies)
       : await engine.processJson(wrapped, source);
   } catch (err) {
     return asText(
@@ -106,8 +106,10 @@ async function runJsonUnit(engine: Engine, job: Extract<Job, { op: 'json' }>): P
       );
     }
   }
-  for (const f of r.findings)
-    f.source = { ...f.source, pointer: absolutePointer(f.source.pointer, kind, pointer, firstIndex) };
+  for (const f of r.findings) {
+    const { offset: _unit, ...rest } = f.source;
+    f.source = { ...rest, pointer: absolutePointer(f.source.pointer, kind, pointer, firstIndex) };
+  }
   return { output, findings: r.findings, notes: [] };
 }
 
@@ -120,6 +122,14 @@ async function asText(
   const r = await engine.processText(bytes, { ...job.source, pointer: job.pointer });
   for (const f of r.findings) f.source = { ...f.source, pointer: job.pointer };
   return { output: r.output, findings: r.findings, notes: [note] };
+}
+
+/** `bytes` with the bytes on either side, when those are `open` and `close` (the splitter puts them there). */
+function framed(bytes: Uint8Array, open: number, close: number): Uint8Array | undefined {
+  if (bytes.byteOffset < 1 || bytes.byteOffset + bytes.byteLength + 1 > bytes.buffer.byteLength)
+    return undefined;
+  const around = new Uint8Array(bytes.buffer, bytes.byteOffset - 1, bytes.byteLength + 2);
+  return around[0] === open && around[around.length - 1] === close ? around : undefined;
 }
 
 function wrap(bytes: Uint8Array, open: number, close: number): Uint8Array {
@@ -144,4 +154,18 @@ export function absolutePointer(
   const rest = slash < 0 ? '' : rel.slice(slash);
   const index = Number(head);
   return Number.isInteger(index) ? `${base}/${firstIndex + index}${rest}` : base + rel;
+}
+
+/**
+ * Buffer reuse: where the buffer `sent` with a job is once the job is done: still here (the job ran in
+ * this thread), or back from a worker (`spare`). It is free now, or, when the output is a view of it,
+ * once the output is written (`release`).
+ */
+export function reclaim(r: JobResult, sent: ArrayBuffer, reuse: (buffer: ArrayBuffer) => void): JobResult {
+  const buffer = sent.byteLength > 0 ? sent : r.spare;
+  delete r.spare;
+  if (buffer === undefined) return r;
+  if (r.output.buffer === buffer) r.release = () => reuse(buffer);
+  else reuse(buffer);
+  return r;
 }

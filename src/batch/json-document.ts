@@ -4,6 +4,7 @@
 import type { SourceRef } from '../model.ts';
 import type { StreamSession } from './executor.ts';
 import type { FormatContext, FormatProcessor } from './format-context.ts';
+import { reclaim } from './jobs.ts';
 import { type InvalidJson, JsonSplitter, type JsonUnit } from './json-splitter.ts';
 import { maskName } from './names.ts';
 
@@ -22,6 +23,8 @@ const QUOTE = 0x22;
 /** Shorter than the shortest token with its quotes: cannot hold one. */
 const MIN_TOKEN_PIECE = 16;
 const HAR_ENTRY = /^\/log\/entries\/\d+$/;
+/** Free unit buffers kept for reuse. */
+const MAX_FREE_UNITS = 8;
 
 export interface JsonDocumentOptions {
   har: boolean;
@@ -32,6 +35,18 @@ export interface JsonDocumentOptions {
 export function jsonDocumentProcessor(ctx: FormatContext, options: JsonDocumentOptions): FormatProcessor {
   const { executor, output, sizes } = ctx;
   const events: SplitEvent[] = [];
+  // Unit buffers are reused once their job is done and the output written (jobs.ts reclaim): batches
+  // of members fit `capacity`; a bigger unit (one large member) gets a buffer of its own size.
+  const capacity = sizes.batchBytes + 2;
+  const free: ArrayBuffer[] = [];
+  const alloc = (n: number): Buffer => {
+    if (n > capacity) return Buffer.allocUnsafeSlow(n);
+    const reused = free.pop();
+    return reused !== undefined ? Buffer.from(reused) : Buffer.allocUnsafeSlow(capacity);
+  };
+  const reuse = (buffer: ArrayBuffer) => {
+    if (buffer.byteLength === capacity && free.length < MAX_FREE_UNITS) free.push(buffer);
+  };
   const splitter = new JsonSplitter(
     {
       verbatim: (bytes) => events.push({ t: 'verbatim', bytes }),
@@ -45,9 +60,10 @@ export function jsonDocumentProcessor(ctx: FormatContext, options: JsonDocumentO
     },
     {
       unitBytes: sizes.unitBytes,
-      blockBytes: sizes.blockBytes,
+      blockBytes: sizes.batchBytes,
+      alloc,
       maskKey: maskName,
-      ...(options.har ? { alwaysSplit: (p: string) => HAR_SPINE.has(p) } : {}),
+      ...(options.har ? { alwaysSplit: (p: string) => HAR_SPINE.has(p), harBodies: true } : {}),
     },
   );
   let long: StreamSession | undefined;
@@ -66,23 +82,32 @@ export function jsonDocumentProcessor(ctx: FormatContext, options: JsonDocumentO
           // Between units there are brackets, commas, whitespace and the keys of split containers.
           // A key can hold a token (R1), so pieces with a string long enough to be one are scanned.
           if (e.bytes.length >= MIN_TOKEN_PIECE && e.bytes.includes(QUOTE)) {
-            await output.job(executor.run({ op: 'text', bytes: e.bytes, source: ctx.source }));
+            await output.job(executor.run({ op: 'text', bytes: e.bytes, source: ctx.source }, true));
           } else {
             await output.verbatim(e.bytes);
           }
           break;
         case 'unit': {
           const u = e.unit;
+          const buffer = u.bytes.buffer as ArrayBuffer;
           await output.job(
-            executor.run({
-              op: 'json',
-              bytes: u.bytes,
-              source: source(lineFor(u.line, u.topIndex)),
-              kind: u.kind,
-              pointer: u.pointer,
-              firstIndex: u.firstIndex,
-              har: options.har && u.kind === 'array' && u.pointer === '/log/entries',
-            }),
+            executor
+              .run(
+                {
+                  op: 'json',
+                  bytes: u.bytes,
+                  source: source(lineFor(u.line, u.topIndex)),
+                  kind: u.kind,
+                  pointer: u.pointer,
+                  firstIndex: u.firstIndex,
+                  at: u.offset,
+                  har: options.har && u.kind === 'array' && u.pointer === '/log/entries',
+                  ...(u.harBodies !== undefined ? { bodies: u.harBodies } : {}),
+                },
+                // The splitter copied the unit into a buffer of its own: a worker can take it as it is.
+                true,
+              )
+              .then((r) => reclaim(r, buffer, reuse)),
           );
           break;
         }
@@ -121,7 +146,10 @@ export function jsonDocumentProcessor(ctx: FormatContext, options: JsonDocumentO
   return {
     async push(chunk) {
       for (let at = 0; at < chunk.length; at += sizes.pushBytes) {
-        splitter.push(chunk.subarray(at, Math.min(chunk.length, at + sizes.pushBytes)));
+        const piece = chunk.subarray(at, Math.min(chunk.length, at + sizes.pushBytes));
+        // Once JSON has ended, pieces go on as text, held by the chunk redactor: a copy, since the
+        // caller may reuse its buffer once this resolves (everything else the splitter copies).
+        splitter.push(splitter.failed ? Uint8Array.prototype.slice.call(piece) : piece);
         await drain();
       }
     },

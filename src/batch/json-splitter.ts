@@ -30,6 +30,21 @@ export interface JsonUnit {
   line: number;
   /** 0-based ordinal of the top-level value this unit belongs to (JSON text sequences). */
   topIndex: number;
+  /** Offset of `bytes` in the input. */
+  offset: number;
+  /**
+   * With `harBodies`, on a batch of `/log/entries`: where the entries' `response.content.text` and
+   * `response.content.encoding` strings are (quotes included), relative to `bytes`, in input order.
+   */
+  harBodies?: HarBodySpan[];
+}
+
+export interface HarBodySpan {
+  /** The entry, counted from the unit's first (`firstIndex`). */
+  index: number;
+  field: 'text' | 'encoding';
+  start: number;
+  end: number;
 }
 
 export interface InvalidJson {
@@ -65,6 +80,14 @@ export interface SplitterOptions {
   alwaysSplit?: (pointer: string) => boolean;
   /** Applied to object keys before they go into pointers (R1: a key can hold a token). */
   maskKey?: (key: string) => string;
+  /** Where the members of a split container are copied to (at least `n` bytes); default a new buffer. */
+  alloc?: (n: number) => Buffer;
+  /**
+   * HAR: note where each entry of `/log/entries` holds `response.content.text` and `.encoding`
+   * (string values), and hand that over with the batch of entries (`JsonUnit.harBodies`), so that
+   * base64 bodies are found without walking the entries a second time.
+   */
+  harBodies?: boolean;
 }
 
 interface Frame {
@@ -118,6 +141,11 @@ const ST_LONG_STRING = 10;
 const ST_DEAD = 11;
 
 const LITERALS = ['true', 'false', 'null'];
+const HAR_ENTRIES = '/log/entries';
+/** Smallest buffer the splitter holds its bytes in. */
+const MIN_BUFFER = 1024 * 1024;
+/** Bytes of a string looked at one by one before searching the rest natively. */
+const SHORT_STRING = 32;
 /** UTF-8 byte order mark, accepted (and passed through) at the very start. */
 const BOM = [0xef, 0xbb, 0xbf];
 
@@ -159,6 +187,10 @@ export class JsonSplitter {
   private readonly blockBytes: number;
   private readonly alwaysSplit: ((pointer: string) => boolean) | undefined;
   private readonly maskKey: (key: string) => string;
+  private readonly harBodies: boolean;
+  private readonly alloc: (n: number) => Buffer;
+  /** With `harBodies`: spans seen in entries not yet emitted (absolute offsets, absolute entry index). */
+  private bodies: HarBodySpan[] = [];
 
   /** Bytes from absolute offset `base` on; `data.subarray(0, len)` is valid. */
   private data: Buffer = Buffer.alloc(0);
@@ -190,6 +222,8 @@ export class JsonSplitter {
     this.blockBytes = options.blockBytes;
     this.alwaysSplit = options.alwaysSplit;
     this.maskKey = options.maskKey ?? ((k) => k);
+    this.harBodies = options.harBodies === true;
+    this.alloc = options.alloc ?? ((n) => Buffer.allocUnsafeSlow(n));
     const root = newFrame();
     root.isRoot = true;
     root.split = true;
@@ -244,7 +278,8 @@ export class JsonSplitter {
       const drop = this.emitPos - this.base;
       const keep = this.len - drop;
       if (keep + chunk.length > this.data.length >> 1) {
-        const next = Buffer.allocUnsafe(Math.max(2 * (keep + chunk.length), 256 * 1024));
+        // Roomy, so that held bytes are moved to the front seldom (each move copies all of them).
+        const next = Buffer.allocUnsafeSlow(Math.max(2 * (keep + chunk.length), MIN_BUFFER));
         this.data.copy(next, 0, drop, this.len);
         this.data = next;
       } else {
@@ -259,9 +294,23 @@ export class JsonSplitter {
   }
 
   private copy(from: number, to: number): Uint8Array {
-    const out = new Uint8Array(to - from);
+    const out = to - from < 4096 ? Buffer.allocUnsafe(to - from) : Buffer.allocUnsafeSlow(to - from);
     out.set(this.data.subarray(from - this.base, to - this.base));
     return out;
+  }
+
+  /**
+   * Members of a container, copied into a buffer of their own with the container's brackets around
+   * them (`[` / `{` before, `]` / `}` after): the view returned is the members only, and whoever
+   * needs them as one JSON value finds the brackets in place instead of copying them again.
+   */
+  private copyMembers(from: number, to: number, isArray: boolean): Buffer {
+    const n = to - from;
+    const out = this.alloc(n + 2);
+    out[0] = isArray ? LBRACKET : LBRACE;
+    out.set(this.data.subarray(from - this.base, to - this.base), 1);
+    out[n + 1] = isArray ? RBRACKET : RBRACE;
+    return out.subarray(1, n + 1);
   }
 
   private emitTo(to: number, line: number): void {
@@ -300,6 +349,8 @@ export class JsonSplitter {
           this.frames[this.depth - 1]!.keyEnd = q + 1;
           this.state = ST_COLON;
         } else {
+          // `/log/entries/N/response/content/x` is 7 frames deep (the root frame included).
+          if (this.harBodies && this.depth === 7) this.noteHarBody(q + 1);
           this.valueDone(q + 1);
         }
         continue;
@@ -438,8 +489,19 @@ export class JsonSplitter {
     }
     const scanFrom = i;
     for (;;) {
-      const rel = data.indexOf(QUOTE, i - base);
-      const q = rel < 0 ? -1 : rel + base;
+      // Most strings are short: looking at their bytes costs less than a native call per string.
+      let q = -1;
+      const near = Math.min(end, i + SHORT_STRING);
+      for (let k = i; k < near; k++) {
+        if (data[k - base] === QUOTE) {
+          q = k;
+          break;
+        }
+      }
+      if (q < 0 && near < end) {
+        const rel = data.indexOf(QUOTE, near - base);
+        q = rel < 0 ? -1 : rel + base;
+      }
       if (q < 0) {
         let k = end - 1;
         while (k >= scanFrom && data[k - base] === BSLASH) k--;
@@ -458,9 +520,21 @@ export class JsonSplitter {
   }
 
   private literalOk(end: number): boolean {
-    if (end - this.valStart > 5) return false;
-    const text = this.data.toString('latin1', this.valStart - this.base, end - this.base);
-    return LITERALS.includes(text);
+    const from = this.valStart - this.base;
+    const n = end - this.valStart;
+    // Compared byte by byte: no string per literal.
+    for (const lit of LITERALS) {
+      if (lit.length !== n) continue;
+      let same = true;
+      for (let k = 0; k < n; k++) {
+        if (this.data[from + k] !== lit.charCodeAt(k)) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return true;
+    }
+    return false;
   }
 
   private beginValue(c: number, i: number): boolean {
@@ -539,6 +613,7 @@ export class JsonSplitter {
           firstIndex: 0,
           line: p.childLine,
           topIndex: this.topIndex,
+          offset: p.childStart,
         });
         this.emitPos = end;
         this.emitLine = this.line;
@@ -575,17 +650,78 @@ export class JsonSplitter {
 
   private flushSlice(f: Frame): void {
     if (f.sliceStart < 0) return;
-    this.events.unit({
+    const unit: JsonUnit = {
       kind: f.isArray ? 'array' : 'object',
-      bytes: this.copy(f.sliceStart, f.lastEnd),
+      bytes: this.copyMembers(f.sliceStart, f.lastEnd, f.isArray),
       pointer: f.pointer,
       firstIndex: f.sliceFirst,
       line: f.sliceLine,
       topIndex: this.topIndex,
-    });
+      offset: f.sliceStart,
+    };
+    if (this.harBodies && f.isArray && f.pointer === HAR_ENTRIES) {
+      unit.harBodies = [];
+      for (const b of this.bodies) {
+        if (b.start >= f.sliceStart && b.end <= f.lastEnd && b.index >= f.sliceFirst) {
+          unit.harBodies.push({
+            index: b.index - f.sliceFirst,
+            field: b.field,
+            start: b.start - f.sliceStart,
+            end: b.end - f.sliceStart,
+          });
+        }
+      }
+      this.bodies = this.bodies.filter((b) => b.start >= f.lastEnd);
+    }
+    this.events.unit(unit);
     this.emitPos = f.lastEnd;
     this.emitLine = f.lastEndLine;
     f.sliceStart = -1;
+  }
+
+  /**
+   * A string value just ended at `end`: is it `response.content.text` or `.encoding` of an entry of
+   * `/log/entries` that is held whole (an entry split into parts is scanned without body decoding)?
+   */
+  private noteHarBody(end: number): void {
+    const d = this.depth;
+    const content = this.frames[d - 1]!;
+    const response = this.frames[d - 2]!;
+    const entry = this.frames[d - 3]!;
+    const entries = this.frames[d - 4]!;
+    if (content.isArray || response.isArray || entry.isArray || entry.split) return;
+    if (!entries.isArray || !entries.split || entries.pointer !== HAR_ENTRIES) return;
+    const field = this.keyIs(content, 'text')
+      ? 'text'
+      : this.keyIs(content, 'encoding')
+        ? 'encoding'
+        : undefined;
+    if (field === undefined || !this.keyIs(response, 'content') || !this.keyIs(entry, 'response')) return;
+    this.bodies.push({ index: entries.count, field, start: this.valStart, end });
+  }
+
+  /** The key of the member `f` is in is `name` (escapes decoded). */
+  private keyIs(f: Frame, name: string): boolean {
+    const from = f.keyStart + 1 - this.base;
+    const to = f.keyEnd - 1 - this.base;
+    if (f.keyStart < this.base || to < from) return false;
+    const data = this.data;
+    if (to - from === name.length) {
+      let same = true;
+      for (let i = 0; i < name.length; i++) {
+        if (data[from + i] !== name.charCodeAt(i)) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return true;
+    }
+    if (data.subarray(from, to).indexOf(BSLASH) === -1) return false;
+    try {
+      return JSON.parse(data.toString('utf8', from - 1, to + 1)) === name;
+    } catch {
+      return false;
+    }
   }
 
   private childPointer(p: Frame): string {

@@ -21,7 +21,10 @@ export interface ScanOptions {
   failOn?: Severity;
   /** Progress bar on stderr when it is a terminal. Default true. */
   progress?: boolean;
-  /** Worker threads. Default: 1 without `engineFactory`, else the number of cores (at most 8). */
+  /**
+   * Threads running the engine: this thread and `workers - 1` worker threads (1: this thread alone).
+   * Default: 1 without `engineFactory`, else the number of cores (at most 8).
+   */
   workers?: number;
   /** How workers (or, without `deps.engine`, this thread) build their engine. */
   engineFactory?: EngineFactorySpec;
@@ -33,7 +36,7 @@ export interface ScanOptions {
   tempDir?: string;
   /** The engine's largest record (its policy's max_record_bytes); every job stays within it. Default: from the engine, else 1 MiB. */
   recordBytes?: number;
-  /** Target job size. Default 256 KiB. */
+  /** Target size of a job of lines. Default 256 KiB. Batches of JSON members take at most this and 128 KiB. */
   blockBytes?: number;
   /** Archive members up to this size are spooled in memory, larger ones in a temp file. Default 8 MiB. */
   spoolMemoryBytes?: number;

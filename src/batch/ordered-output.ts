@@ -67,7 +67,9 @@ export class OrderedOutput {
     await this.onResult(r);
     if (r.output.length > 0) {
       this.written += r.output.length;
-      await this.sink.write(r.output);
+      await this.sink.write(r.output, r.release);
+    } else {
+      r.release?.();
     }
   }
 }

@@ -1,12 +1,22 @@
-// A pool of worker threads running jobs (executor.ts) in parallel. Each job goes to the least busy
-// worker; a stream session stays on the worker that holds its chunk redactor. Results come back in
-// whatever order workers finish; the ordered output (ordered-output.ts) restores input order.
+// A pool of worker threads running jobs (executor.ts) in parallel, optionally with an engine in this
+// thread taking part. Workers start in the background: jobs never wait for them, since the thread's
+// own engine runs whatever no ready worker can take (all of it during the ~0.2-0.7 s a worker needs to
+// load its modules and build its engine). A ready worker gets a job while it has fewer than DEPTH
+// queued; beyond that the job runs here, so this thread shares the engine work with the workers
+// instead of stacking up queues (on 2 cores: this thread and one worker, not three threads fighting
+// for two cores). Without a local engine, each job goes to the least busy worker, ready or not.
+// A stream session stays where it was opened (here when there is a local engine). Results come back
+// in whatever order jobs finish; the ordered output (ordered-output.ts) restores input order.
+// Job bytes move to a worker without a copy when the caller hands them over (`owned`); result bytes
+// move back the same way (pool-protocol.ts).
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { SourceRef } from '../model.ts';
+import type { Engine } from '../pipeline/types.ts';
 import { ConfigError } from '../util/errors.ts';
-import type { EngineFactorySpec, Executor, StreamSession } from './executor.ts';
-import type { JobResult } from './jobs.ts';
+import { type EngineFactorySpec, type Executor, type StreamSession, sessionOf } from './executor.ts';
+import { FindingUnpacker } from './finding-pack.ts';
+import { type JobResult, runJob } from './jobs.ts';
 import type { ErrorData, Reply, Request } from './pool-protocol.ts';
 
 interface Pending {
@@ -16,42 +26,114 @@ interface Pending {
 
 interface Slot {
   worker: Worker;
+  /** Finding templates this worker sent (finding-pack.ts). */
+  unpacker: FindingUnpacker;
   pending: Map<number, Pending>;
+  ready: boolean;
   dead: Error | undefined;
+  /** Requests posted, and (shared with the worker) requests it has finished. */
+  sent: number;
+  done: Int32Array;
 }
+
+/** Young generation of a worker isolate (V8's default grows to 48 MB). */
+const WORKER_YOUNG_MB = 4;
+
+/** Jobs queued on a ready worker before this thread runs the next one itself (with a local engine). */
+const DEPTH = 2;
 
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
 
+/** Threads running the engine by default: one per core, at most 8 (this thread counts as one). */
 export function defaultWorkerCount(): number {
   return Math.max(1, Math.min(availableParallelism(), 8));
 }
 
-export async function createWorkerPool(factory: EngineFactorySpec, size: number): Promise<Executor> {
+export interface PoolOptions {
+  /** An engine in this thread that runs jobs too (see above). */
+  local?: Engine;
+}
+
+/** An executor that is a worker pool. `failure` is set once a worker could not start (bad factory). */
+export interface PoolExecutor extends Executor {
+  readonly failure: Error | undefined;
+  check(): Promise<void>;
+}
+
+/**
+ * `size` worker threads, each building its engine from `factory`, plus `options.local` when given.
+ * Without a local engine, resolves once every worker is ready and rejects when one cannot start; with
+ * one, resolves at once, and a worker that cannot start sets `failure` (jobs are refused from then on)
+ * and makes `check()` reject.
+ */
+export async function createWorkerPool(
+  factory: EngineFactorySpec,
+  size: number,
+  options: PoolOptions = {},
+): Promise<PoolExecutor> {
+  const local = options.local;
   let nextId = 1;
   let nextStream = 1;
+  let failure: Error | undefined;
   const slots: Slot[] = [];
 
-  const start = (): Promise<Slot> =>
-    new Promise((resolve, reject) => {
-      const worker = new Worker(WORKER_URL, { workerData: { factory } });
-      const slot: Slot = { worker, pending: new Map(), dead: undefined };
-      const fail = (err: Error) => {
-        slot.dead ??= err;
-        for (const p of slot.pending.values()) p.reject(err);
-        slot.pending.clear();
-      };
+  const start = (): { slot: Slot; ready: Promise<void> } => {
+    const done = new Int32Array(new SharedArrayBuffer(4));
+    const worker = new Worker(WORKER_URL, {
+      workerData: { factory, done },
+      // A worker's objects live for one job: a small young generation is enough (memory, ~15 MB less each).
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB },
+    });
+    const slot: Slot = {
+      worker,
+      unpacker: new FindingUnpacker(),
+      pending: new Map(),
+      ready: false,
+      dead: undefined,
+      sent: 0,
+      done,
+    };
+    const fail = (err: Error) => {
+      slot.dead ??= err;
+      for (const p of slot.pending.values()) p.reject(err);
+      slot.pending.clear();
+    };
+    const ready = new Promise<void>((resolve, reject) => {
       worker.on('message', (msg: Reply) => {
         switch (msg.type) {
           case 'ready':
-            resolve(slot);
+            slot.ready = true;
+            resolve();
             return;
-          case 'init-error':
-            reject(rebuildError(msg.error));
+          case 'init-error': {
+            const err = rebuildError(msg.error);
+            failure ??= err;
+            fail(err);
+            reject(err);
             return;
+          }
           case 'result': {
             const p = slot.pending.get(msg.id);
             slot.pending.delete(msg.id);
-            p?.resolve(msg.result ?? { output: new Uint8Array(0), findings: [], notes: [] });
+            const r = msg.result;
+            if (r === undefined) {
+              p?.resolve({ output: new Uint8Array(0), findings: [], notes: [] });
+              return;
+            }
+            // Unpacked in arrival order, result or not: templates come with the first finding using them.
+            let findings: JobResult['findings'];
+            try {
+              findings = slot.unpacker.unpack(r.packed);
+            } catch (err) {
+              p?.reject(err as Error);
+              return;
+            }
+            p?.resolve({
+              output: r.output,
+              findings,
+              notes: r.notes,
+              ...(r.spare !== undefined ? { spare: r.spare } : {}),
+            });
             return;
           }
           case 'error': {
@@ -71,13 +153,43 @@ export async function createWorkerPool(factory: EngineFactorySpec, size: number)
         reject(new Error(`engine worker exited during start-up (code ${code})`));
       });
     });
+    return { slot, ready };
+  };
 
-  try {
-    for (const s of await Promise.all(Array.from({ length: size }, start))) slots.push(s);
-  } catch (err) {
-    await Promise.all(slots.map((s) => s.worker.terminate()));
-    throw err;
+  const started = Array.from({ length: size }, start);
+
+  for (const s of started) slots.push(s.slot);
+  const allReady = Promise.all(started.map((s) => s.ready));
+  if (local === undefined) {
+    try {
+      await allReady;
+    } catch (err) {
+      await Promise.all(slots.map((s) => s.worker.terminate()));
+      throw err;
+    }
+  } else {
+    allReady.catch(() => undefined);
   }
+
+  // How much a worker has queued, as of now: its results may wait for this thread to read them (while
+  // it runs jobs itself, it does not), so the count of unread results would make a worker that ran dry
+  // look busy.
+  const queued = (s: Slot): number => s.sent - Atomics.load(s.done, 0);
+
+  /** A ready worker with room (least busy first), or undefined. */
+  const withRoom = (): Slot | undefined => {
+    let best: Slot | undefined;
+    let least = DEPTH;
+    for (const s of slots) {
+      if (s.dead || !s.ready) continue;
+      const q = queued(s);
+      if (q < least) {
+        best = s;
+        least = q;
+      }
+    }
+    return best;
+  };
 
   const leastBusy = (): Slot => {
     let best = slots[0]!;
@@ -89,32 +201,34 @@ export async function createWorkerPool(factory: EngineFactorySpec, size: number)
     if (slot.dead) return Promise.reject(slot.dead);
     return new Promise((resolve, reject) => {
       slot.pending.set(req.id, { resolve, reject });
+      slot.sent++;
       slot.worker.postMessage(req, transfer);
     });
   };
 
-  // Job bytes are views into buffers the caller keeps using (a chunk, the next line's carry): they are
-  // copied into a buffer of their own, which then moves to the worker without a second copy.
-  const withBytes = <T extends { bytes: Uint8Array }>(x: T): [T, ArrayBuffer[]] => {
-    const bytes = new Uint8Array(x.bytes.byteLength);
-    bytes.set(x.bytes);
-    return [{ ...x, bytes }, bytes.byteLength > 0 ? [bytes.buffer] : []];
-  };
-
   return {
-    parallelism: size,
-    run(job) {
-      const [j, transfer] = withBytes(job);
-      return send(leastBusy(), { type: 'job', id: nextId++, job: j }, transfer);
+    parallelism: size + (local !== undefined ? 1 : 0),
+    get failure() {
+      return failure;
+    },
+    // Every worker ready, or the first start-up failure (a small input can be done before then).
+    check: () => allReady.then(() => undefined),
+    run(job, owned = false) {
+      if (failure !== undefined) return Promise.reject(failure);
+      const slot = withRoom() ?? (local === undefined ? leastBusy() : undefined);
+      if (slot === undefined) return runJob(local!, job);
+      const [bytes, transfer] = movable(job.bytes, owned);
+      return send(slot, { type: 'job', id: nextId++, job: { ...job, bytes } }, transfer);
     },
     openStream(source: SourceRef): StreamSession {
+      if (local !== undefined) return sessionOf(local.createChunkRedactor(source));
       const slot = leastBusy();
       const stream = nextStream++;
       const opened = send(slot, { type: 'open', id: nextId++, stream, source });
       opened.catch(() => undefined);
       return {
         push(chunk) {
-          const [{ bytes }, transfer] = withBytes({ bytes: chunk });
+          const [bytes, transfer] = movable(chunk, false);
           return send(slot, { type: 'push', id: nextId++, stream, bytes }, transfer);
         },
         end: () => send(slot, { type: 'end', id: nextId++, stream }),
@@ -124,6 +238,25 @@ export async function createWorkerPool(factory: EngineFactorySpec, size: number)
       await Promise.all(slots.map((s) => s.worker.terminate()));
     },
   };
+}
+
+/**
+ * Bytes ready to move to a worker. `owned`: the caller gives the whole underlying buffer away (it keeps
+ * no view of it), so it moves as it is. Otherwise the bytes are views into buffers the caller keeps
+ * using (a read chunk, the next line's carry): they are copied into a buffer of their own (not
+ * zero-filled first), which then moves without a second copy.
+ */
+function movable(bytes: Uint8Array, owned: boolean): [Uint8Array, ArrayBuffer[]] {
+  if (bytes.byteLength === 0) return [bytes, []];
+  if (owned && bytes.buffer instanceof ArrayBuffer && !isPooled(bytes)) return [bytes, [bytes.buffer]];
+  const copy = Buffer.allocUnsafeSlow(bytes.byteLength);
+  copy.set(bytes);
+  return [copy, [copy.buffer as ArrayBuffer]];
+}
+
+/** Node's shared small-allocation pool (Buffer.from / concat under 4 KiB): never moved. */
+function isPooled(bytes: Uint8Array): boolean {
+  return bytes.buffer.byteLength === Buffer.poolSize && bytes.byteLength < bytes.buffer.byteLength;
 }
 
 function rebuildError(e: ErrorData): Error {

@@ -134,7 +134,15 @@ export async function runScan(options: ScanOptions, deps: ScanDeps): Promise<Sca
             leafName: input.kind === 'stdin' ? '' : basename(input.path),
             depth: 0,
             budget: createBudget(limits),
-            ...(input.size !== undefined ? { file: { path: input.path, size: input.size } } : {}),
+            ...(input.size !== undefined
+              ? {
+                  file: {
+                    path: input.path,
+                    size: input.size,
+                    reading: { counted: () => read, add: onBytes },
+                  },
+                }
+              : {}),
           },
           chunks,
           sink,
@@ -155,6 +163,9 @@ export async function runScan(options: ScanOptions, deps: ScanDeps): Promise<Sca
         for (let next = queue.shift(); next !== undefined; next = queue.shift()) await scanOne(next);
       }),
     );
+    // A worker that could not build its engine (the factory fails there): the run is misconfigured,
+    // even if this thread's engine did all the work meanwhile.
+    await executor.check?.();
   } finally {
     progress.stop();
     await executor?.close();
@@ -186,11 +197,17 @@ export async function runScan(options: ScanOptions, deps: ScanDeps): Promise<Sca
   return report;
 }
 
+/**
+ * `workers` threads run the engine: this one and `workers - 1` worker threads, which start in the
+ * background while this thread already works (pool.ts). This thread's engine is `deps.engine`, or one
+ * built from the factory, which also checks the factory before any input is read.
+ */
 async function createExecutor(options: ScanOptions, deps: ScanDeps): Promise<Executor> {
   const factory = options.engineFactory;
   const workers = options.workers ?? (factory !== undefined ? defaultWorkerCount() : 1);
-  if (factory !== undefined && workers > 1) return createWorkerPool(factory, workers);
-  return localExecutor(deps.engine ?? (await engineFromFactory(factory!)));
+  const local = deps.engine ?? (await engineFromFactory(factory!));
+  if (factory !== undefined && workers > 1) return createWorkerPool(factory, workers - 1, { local });
+  return localExecutor(local);
 }
 
 /** The policy's max_record_bytes, when the engine is the full one (src/pipeline) and says so. */

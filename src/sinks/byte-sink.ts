@@ -4,8 +4,12 @@
 import type { Writable } from 'node:stream';
 
 export interface ByteSink {
-  /** Resolves when the sink can take more (backpressure). */
-  write(chunk: Uint8Array): Promise<void>;
+  /**
+   * Resolves when the sink can take more (backpressure). `release`, when given, is called once the
+   * sink no longer reads `chunk` (its memory can be reused); a sink that keeps chunks or cannot tell
+   * never calls it, and the chunk is simply left to the garbage collector.
+   */
+  write(chunk: Uint8Array, release?: () => void): Promise<void>;
   /** Flushes and finishes this sink (not its parent: a member sink ends only the member). */
   end(): Promise<void>;
   /** True when nothing is kept: archive writers skip spooling and packing for it. */
@@ -20,8 +24,9 @@ export function nullSink(): ByteSink & { readonly bytes: number } {
     get bytes() {
       return bytes;
     },
-    write(chunk) {
+    write(chunk, release) {
       bytes += chunk.length;
+      release?.();
       return Promise.resolve();
     },
     end: () => Promise.resolve(),
@@ -42,12 +47,21 @@ export function memorySink(): ByteSink & { bytes(): Buffer } {
   };
 }
 
-/** Writes one chunk to a Node writable, waiting for 'drain'; rejects when the stream fails or closes. */
-export function writeChunk(w: Writable, chunk: Uint8Array): Promise<void> {
+/**
+ * Writes one chunk to a Node writable, waiting for 'drain'; rejects when the stream fails or closes.
+ * `release` is called once the stream has written the chunk (never when it failed).
+ */
+export function writeChunk(w: Writable, chunk: Uint8Array, release?: () => void): Promise<void> {
   if (w.destroyed || w.writableEnded) {
     return Promise.reject(w.errored ?? new Error('write after the output stream closed'));
   }
-  if (w.write(chunk)) return Promise.resolve();
+  const written =
+    release === undefined
+      ? undefined
+      : (err?: Error | null) => {
+          if (!err) release();
+        };
+  if (w.write(chunk, written)) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const done = (err?: Error | null) => {
       w.off('drain', onDrain);
@@ -94,7 +108,7 @@ export function endWritable(w: Writable): Promise<void> {
 export function writableSink(w: Writable, keepOpen = false): ByteSink {
   return {
     discard: false,
-    write: (chunk) => writeChunk(w, chunk),
+    write: (chunk, release) => writeChunk(w, chunk, release),
     end: () => (keepOpen ? Promise.resolve() : endWritable(w)),
   };
 }

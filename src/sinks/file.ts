@@ -39,9 +39,9 @@ export async function openAtomicFile(destination: string, mode = 0o644): Promise
     get bytes() {
       return bytes;
     },
-    write(chunk) {
+    write(chunk, release) {
       bytes += chunk.length;
-      return writeChunk(stream, chunk);
+      return writeChunk(stream, chunk, release);
     },
     end: () => Promise.resolve(),
     async commit() {

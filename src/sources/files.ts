@@ -2,7 +2,7 @@
 // Symlinks inside folders are not followed by default: a support bundle from someone else can hold a
 // link to /etc or ~/.ssh, and following it would copy that file, redacted or not, into the output.
 import { createReadStream } from 'node:fs';
-import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 
 export interface PlannedInput {
@@ -200,5 +200,41 @@ export async function* readStreamChunks(
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     onBytes?.(bytes.length);
     yield bytes;
+  }
+}
+
+/**
+ * A file read front to back in chunks of `chunkBytes` into two buffers used in turn (the next chunk
+ * is read while `consume` works on this one): `consume` must be done with a chunk when its promise
+ * settles, since its buffer is then read into again. Nothing is allocated per chunk. Resolves with
+ * the number of bytes read.
+ */
+export async function readFileReusing(
+  path: string,
+  chunkBytes: number,
+  consume: (chunk: Uint8Array) => Promise<void>,
+): Promise<number> {
+  const handle = await open(path, 'r');
+  const buffers = [Buffer.allocUnsafeSlow(chunkBytes), Buffer.allocUnsafeSlow(chunkBytes)];
+  let pos = 0;
+  let turn = 0;
+  const readInto = (buf: Buffer, at: number) => handle.read(buf, 0, chunkBytes, at);
+  let ahead: Promise<{ bytesRead: number }> | undefined = readInto(buffers[0]!, 0);
+  try {
+    for (;;) {
+      const buf = buffers[turn]!;
+      const { bytesRead } = await ahead!;
+      ahead = undefined;
+      if (bytesRead === 0) break;
+      pos += bytesRead;
+      turn ^= 1;
+      if (bytesRead === chunkBytes) ahead = readInto(buffers[turn]!, pos);
+      await consume(buf.subarray(0, bytesRead));
+      if (bytesRead < chunkBytes) break;
+    }
+    return pos;
+  } finally {
+    await ahead?.catch(() => undefined);
+    await handle.close();
   }
 }

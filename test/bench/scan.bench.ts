@@ -1,24 +1,32 @@
 // Scan throughput and memory, end to end with output written (issue: batch scan). Generates a JSONL
 // export (1 GiB) and a HAR (300 MB) in a temp folder, then, each in a child process of its own so that
 // peak RSS is the run's own:
-//   engine : the engine alone on the same bytes (processText over 256 KiB blocks, no output), the floor
+//   engine : the engine alone, single-threaded, in memory, doing exactly the work the scan asks of it:
+//            an untimed in-thread scan with a recording engine notes every engine call (method, input
+//            bytes, source) in order; those calls are then replayed, timed, on a fresh engine. Whatever a
+//            scan spends beyond this is the batch side: reading, framing and splitting, HAR body
+//            decoding and re-encoding, moving bytes to and from workers, ordering, findings, writing.
 //   scan 1 : `runScan` with --out-dir, in-thread engine
-//   scan 2 : the same with 2 worker threads (engineFactory)
-// and prints MB/s, the scan/engine ratio (overhead target <= 30%: ratio >= 70%), peak RSS (target
-// <= 256 MB) and the worker speed-up (target >= 1.7x on 2 cores). Tokens sit in 2% of the JSONL lines
-// and in 40% of the HAR entries (half of whose bodies are base64): dense on purpose.
-// Run: node test/bench/scan.bench.ts   (BENCH_SCALE=0.05 for a quick run; part of `npm run bench`)
+//   scan 2 : the same with 2 worker threads (engineFactory), the thread's own engine given as the CLI does
+// Both scans are timed from before the engine is built to the end of runScan. Printed: MB/s, the
+// scan/engine ratio (overhead target <= 30%: ratio >= 70%), peak RSS (target <= 256 MB) and the worker
+// speed-up (target >= 1.7x on 2 cores). Tokens sit in 2% of the JSONL lines and in 40% of the HAR
+// entries (half of whose bodies are base64): dense on purpose.
+// Run: node test/bench/scan.bench.ts   (BENCH_SCALE=0.05 for a quick run; BENCH_RUNS=3 runs each
+// measurement 3 times, interleaved, and prints the median and the range; part of `npm run bench`)
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { JsonSplitter, runScan } from '../../src/batch/index.ts';
-import { type EngineConfig, engineFromConfig } from '../../src/pipeline/index.ts';
+import { runScan } from '../../src/batch/index.ts';
+import type { SourceRef } from '../../src/model.ts';
+import { type Engine, type EngineConfig, engineFromConfig } from '../../src/pipeline/index.ts';
 import { humanClaims, jwsES256, jwsHS256, jwsRS256, k8sClaims, NOW } from '../helpers/tokens.ts';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
+const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 1));
 const JSONL_BYTES = Math.round(1024 ** 3 * SCALE);
 const HAR_BYTES = Math.round(300 * 1024 ** 2 * SCALE);
 const SELF = fileURLToPath(import.meta.url);
@@ -160,109 +168,151 @@ async function child(args: {
   out?: string;
   workers?: number;
 }): Promise<void> {
-  const started = performance.now();
-  let bytes = 0;
-  let findings = 0;
+  const config = engineConfig();
   if (args.mode === 'engine') {
-    // The engine alone on the same bytes, cut beforehand (untimed) and held in memory: what is left
-    // of a scan's time beyond this is the batch side (I/O, framing, splitting, HAR bodies, JSONL
-    // pointers, ordering, output).
-    const engine = await engineFromConfig(engineConfig());
-    const { units, json } = await cut(args.file);
+    const calls = await recordCalls(args.file, config);
+    const engine = await engineFromConfig(config);
     const t0 = performance.now();
-    for (const u of units) {
-      const r = json
-        ? await engine.processJson(u, { kind: 'file', name: args.file })
-        : await engine.processText(u, { kind: 'file', name: args.file });
-      findings += r.findings.length;
-      bytes += u.length - (json ? 2 : 0);
-    }
+    const findings = await replay(engine, calls);
     const seconds = (performance.now() - t0) / 1000;
-    process.stdout.write(
-      `${JSON.stringify({ bytes: statSync(args.file).size, seconds: (seconds * statSync(args.file).size) / bytes, maxRssBytes: process.resourceUsage().maxRSS * 1024, findings })}\n`,
-    );
+    const result: ChildResult = {
+      bytes: statSync(args.file).size,
+      seconds,
+      maxRssBytes: process.resourceUsage().maxRSS * 1024,
+      findings,
+    };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
     return;
-  } else {
-    const workers = args.workers ?? 1;
-    const config = engineConfig();
-    const report = await runScan(
-      {
-        inputs: [args.file],
-        outDir: args.out!,
-        ...(workers > 1
-          ? {
-              workers,
-              engineFactory: {
-                module: pathToFileURL(join(SELF, '../../../src/pipeline/index.ts')).href,
-                exportName: 'engineFromConfig',
-                options: config,
-              },
-            }
-          : {}),
-      },
-      {
-        ...(workers > 1 ? {} : { engine: await engineFromConfig(config) }),
-        findings: { write: () => void findings++ },
-        stderr: { write: () => true },
-        isTTY: false,
-      },
-    );
-    if (report.failed) throw new Error(JSON.stringify(report.failures));
-    bytes = report.bytesRead;
   }
-  const seconds = (performance.now() - started) / 1000;
+  const workers = args.workers ?? 1;
+  let findings = 0;
+  const started = performance.now();
+  // As the CLI does: the thread's own engine is built first (it also checks the configuration).
+  const engine = await engineFromConfig(config);
+  const report = await runScan(
+    {
+      inputs: [args.file],
+      outDir: args.out!,
+      ...(workers > 1
+        ? {
+            workers,
+            engineFactory: {
+              module: pathToFileURL(join(SELF, '../../../src/pipeline/index.ts')).href,
+              exportName: 'engineFromConfig',
+              options: config,
+            },
+          }
+        : {}),
+    },
+    {
+      engine,
+      findings: { write: () => void findings++ },
+      stderr: { write: () => true },
+      isTTY: false,
+    },
+  );
+  if (report.failed) throw new Error(JSON.stringify(report.failures));
   const result: ChildResult = {
-    bytes,
-    seconds,
+    bytes: report.bytesRead,
+    seconds: (performance.now() - started) / 1000,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
     findings,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-/** JSONL: 256 KiB blocks of whole lines. HAR: the splitter's batches of entries, wrapped as JSON arrays. */
-async function cut(file: string): Promise<{ units: Uint8Array[]; json: boolean }> {
-  const data = readFileSync(file);
-  const units: Uint8Array[] = [];
-  if (!file.endsWith('.har')) {
-    for (let at = 0; at < data.length; ) {
-      const nl = data.lastIndexOf(0x0a, Math.min(data.length - 1, at + 256 * 1024 - 1));
-      const end = nl >= at ? nl + 1 : data.length;
-      units.push(data.subarray(at, end));
-      at = end;
+type Call =
+  | {
+      method: 'processText' | 'processJson' | 'processLines' | 'processRecord';
+      input: Uint8Array;
+      source: SourceRef;
     }
-    return { units, json: false };
-  }
-  const ignore = () => undefined;
-  const spine = new Set(['', '/log', '/log/entries']);
-  const splitter = new JsonSplitter(
-    {
-      verbatim: ignore,
-      unit: (u) =>
-        units.push(
-          u.kind === 'value'
-            ? u.bytes
-            : Buffer.concat([
-                Buffer.from(u.kind === 'array' ? '[' : '{'),
-                u.bytes,
-                Buffer.from(u.kind === 'array' ? ']' : '}'),
-              ]),
-        ),
-      longStringStart: ignore,
-      longStringChunk: ignore,
-      longStringEnd: ignore,
-      invalid: ignore,
-      rest: ignore,
+  | { method: 'open'; session: number; source: SourceRef }
+  | { method: 'push'; session: number; input: Uint8Array }
+  | { method: 'end'; session: number };
+
+/**
+ * The engine calls an in-thread scan of `file` makes, in order, with copies of their inputs: the scan
+ * runs (no output written) with an engine that notes each call and passes it on.
+ */
+async function recordCalls(file: string, config: EngineConfig): Promise<Call[]> {
+  const inner = await engineFromConfig(config);
+  const calls: Call[] = [];
+  const copy = (b: Uint8Array) => Uint8Array.prototype.slice.call(b);
+  let sessions = 0;
+  const recording: Engine = {
+    ...inner,
+    processText: (input, source) => {
+      calls.push({ method: 'processText', input: copy(input), source: { ...source } });
+      return inner.processText(input, source);
     },
-    { unitBytes: 1024 * 1024 - 64 * 1024 - 2, blockBytes: 256 * 1024, alwaysSplit: (p) => spine.has(p) },
+    processJson: (input, source) => {
+      calls.push({ method: 'processJson', input: copy(input), source: { ...source } });
+      return inner.processJson(input, source);
+    },
+    processLines: (input, source) => {
+      calls.push({ method: 'processLines', input: copy(input), source: { ...source } });
+      return inner.processLines(input, source);
+    },
+    processRecord: (input, source) => {
+      calls.push({ method: 'processRecord', input: copy(input), source: { ...source } });
+      return inner.processRecord(input, source);
+    },
+    createChunkRedactor: (source) => {
+      const session = sessions++;
+      calls.push({ method: 'open', session, source: { ...source } });
+      const r = inner.createChunkRedactor(source);
+      return {
+        push: (chunk) => {
+          calls.push({ method: 'push', session, input: copy(chunk) });
+          return r.push(chunk);
+        },
+        end: () => {
+          calls.push({ method: 'end', session });
+          return r.end();
+        },
+        takeFindings: () => r.takeFindings(),
+      };
+    },
+  };
+  const report = await runScan(
+    { inputs: [file] },
+    { engine: recording, findings: { write: () => undefined }, stderr: { write: () => true }, isTTY: false },
   );
-  for (let at = 0; at < data.length; at += 64 * 1024) splitter.push(data.subarray(at, at + 64 * 1024));
-  splitter.end();
-  return { units, json: true };
+  if (report.failed) throw new Error(JSON.stringify(report.failures));
+  return calls;
+}
+
+/** Runs recorded calls on `engine`; returns the number of findings. */
+async function replay(engine: Engine, calls: readonly Call[]): Promise<number> {
+  let findings = 0;
+  const sessions = new Map<number, ReturnType<Engine['createChunkRedactor']>>();
+  for (const c of calls) {
+    switch (c.method) {
+      case 'open':
+        sessions.set(c.session, engine.createChunkRedactor(c.source));
+        break;
+      case 'push':
+        await sessions.get(c.session)!.push(c.input);
+        findings += sessions.get(c.session)!.takeFindings().length;
+        break;
+      case 'end':
+        await sessions.get(c.session)!.end();
+        findings += sessions.get(c.session)!.takeFindings().length;
+        sessions.delete(c.session);
+        break;
+      default:
+        findings += (await engine[c.method](c.input, c.source)).findings.length;
+    }
+  }
+  return findings;
 }
 
 const mbps = (r: ChildResult) => r.bytes / 1e6 / r.seconds;
 const mb = (n: number) => `${(n / 1e6).toFixed(0)} MB`;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+const spread = (xs: number[], digits: number) =>
+  `${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)}`;
 
 export async function runScanBench(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'jr-scan-bench-'));
@@ -274,25 +324,47 @@ export async function runScanBench(): Promise<void> {
     await makeJsonl(jsonl, JSONL_BYTES, toks);
     await makeHar(har, HAR_BYTES, toks);
     process.stdout.write(
-      `\nscan benchmark (BENCH_SCALE=${SCALE}, ${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(2)}; inputs generated in ${((performance.now() - t0) / 1000).toFixed(1)} s)\n`,
+      `\nscan benchmark (BENCH_SCALE=${SCALE}, ${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(2)}; inputs generated in ${((performance.now() - t0) / 1000).toFixed(1)} s${RUNS > 1 ? `; median of ${RUNS} interleaved runs, range below` : ''})\n`,
     );
     process.stdout.write(
-      'input            size     engine MB/s  scan MB/s  scan/engine  peak RSS   2 workers MB/s  speed-up  peak RSS\n',
+      'input            size     engine MB/s  scan MB/s  scan/engine  peak RSS   2 workers MB/s  speed-up  peak RSS  load\n',
     );
     for (const [name, file] of [
       ['JSONL export', jsonl],
       ['HAR', har],
     ] as const) {
-      const engine = runChild({ mode: 'engine', file });
-      const one = runChild({ mode: 'scan', file, out: join(dir, `out-1-${name.length}`) });
-      rmSync(join(dir, `out-1-${name.length}`), { recursive: true, force: true });
-      const two = runChild({ mode: 'scan', file, out: join(dir, `out-2-${name.length}`), workers: 2 });
-      rmSync(join(dir, `out-2-${name.length}`), { recursive: true, force: true });
-      if (one.findings !== two.findings)
-        throw new Error(`findings differ: 1 worker ${one.findings}, 2 workers ${two.findings}`);
+      const load = loadavg()[0]!;
+      const engine: ChildResult[] = [];
+      const one: ChildResult[] = [];
+      const two: ChildResult[] = [];
+      for (let run = 0; run < RUNS; run++) {
+        engine.push(runChild({ mode: 'engine', file }));
+        one.push(runChild({ mode: 'scan', file, out: join(dir, `out-1-${name.length}`) }));
+        rmSync(join(dir, `out-1-${name.length}`), { recursive: true, force: true });
+        two.push(runChild({ mode: 'scan', file, out: join(dir, `out-2-${name.length}`), workers: 2 }));
+        rmSync(join(dir, `out-2-${name.length}`), { recursive: true, force: true });
+        if (one[run]!.findings !== two[run]!.findings)
+          throw new Error(`findings differ: 1 worker ${one[run]!.findings}, 2 workers ${two[run]!.findings}`);
+      }
+      // Ratios and speed-ups are taken within a run (same machine state), then the median.
+      const ratio = one.map((o, i) => (mbps(o) / mbps(engine[i]!)) * 100);
+      const speedUp = two.map((t, i) => mbps(t) / mbps(one[i]!));
       process.stdout.write(
-        `${name.padEnd(15)}  ${mb(statSync(file).size).padStart(7)}  ${mbps(engine).toFixed(1).padStart(11)}  ${mbps(one).toFixed(1).padStart(9)}  ${`${((mbps(one) / mbps(engine)) * 100).toFixed(0)}%`.padStart(11)}  ${mb(one.maxRssBytes).padStart(8)}  ${mbps(two).toFixed(1).padStart(14)}  ${`${(mbps(two) / mbps(one)).toFixed(2)}x`.padStart(8)}  ${mb(two.maxRssBytes).padStart(8)}\n`,
+        `${name.padEnd(15)}  ${mb(statSync(file).size).padStart(7)}  ${median(engine.map(mbps)).toFixed(1).padStart(11)}  ${median(one.map(mbps)).toFixed(1).padStart(9)}  ${`${median(ratio).toFixed(0)}%`.padStart(11)}  ${mb(Math.max(...one.map((o) => o.maxRssBytes))).padStart(8)}  ${median(two.map(mbps)).toFixed(1).padStart(14)}  ${`${median(speedUp).toFixed(2)}x`.padStart(8)}  ${mb(Math.max(...two.map((t) => t.maxRssBytes))).padStart(8)}  ${load.toFixed(2).padStart(4)}\n`,
       );
+      if (RUNS > 1) {
+        process.stdout.write(
+          `${'  range'.padEnd(15)}  ${''.padStart(7)}  ${spread(engine.map(mbps), 0).padStart(11)}  ${spread(one.map(mbps), 0).padStart(9)}  ${spread(ratio, 0).padStart(11)}  ${spread(
+            one.map((o) => o.maxRssBytes / 1e6),
+            0,
+          ).padStart(
+            8,
+          )}  ${spread(two.map(mbps), 0).padStart(14)}  ${spread(speedUp, 2).padStart(8)}  ${spread(
+            two.map((t) => t.maxRssBytes / 1e6),
+            0,
+          ).padStart(8)}  ${loadavg()[0]!.toFixed(2).padStart(4)}\n`,
+        );
+      }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -2,6 +2,7 @@
 // in a long string or in the text rest), and every unit is the JSON value(s) its pointer names.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { collectStrings, type JsonPath } from '../../../src/batch/json-spans.ts';
 import { JsonSplitter, type JsonUnit } from '../../../src/batch/json-splitter.ts';
 
 interface Split {
@@ -18,6 +19,7 @@ function split(
   blockBytes: number,
   chunk: number,
   alwaysSplit?: (p: string) => boolean,
+  harBodies = false,
 ): Split {
   const parts: Buffer[] = [];
   const result: Split = { out: '', units: [], longStrings: [], invalid: undefined, splits: [] };
@@ -45,7 +47,7 @@ function split(
       },
       rest: (b) => parts.push(Buffer.from(b)),
     },
-    { unitBytes, blockBytes, ...(alwaysSplit ? { alwaysSplit } : {}) },
+    { unitBytes, blockBytes, ...(alwaysSplit ? { alwaysSplit } : {}), ...(harBodies ? { harBodies } : {}) },
   );
   const buf = Buffer.from(text);
   for (let i = 0; i < buf.length; i += chunk) s.push(buf.subarray(i, i + chunk));
@@ -201,5 +203,75 @@ describe('JsonSplitter', () => {
     const r = split(text, 100, 100, 2);
     expect(r.out).toBe(text);
     expect(r.units).toHaveLength(1);
+  });
+
+  it('finds the body text and encoding of every HAR entry it batches, as a walk of the entries does', () => {
+    const spine = new Set(['', '/log', '/log/entries']);
+    const key = (name: string) => fc.constantFrom(name, name.replace(/t/, '\\u0074'), `${name}x`);
+    const str = fc.string({ maxLength: 30 });
+    /** Any key, as the text between its quotes. */
+    const rawKey = str.map((k) => JSON.stringify(k).slice(1, -1));
+    const scalar = fc.oneof(str, fc.integer(), fc.constant(null));
+    // Entries whose response.content holds text/encoding (or not, or not as strings), keys sometimes
+    // escaped or near misses, postData.text and look-alikes elsewhere, duplicates now and then.
+    const content = fc.array(
+      fc.tuple(fc.oneof(key('text'), key('encoding'), rawKey), fc.oneof(str, scalar)),
+      {
+        maxLength: 5,
+      },
+    );
+    const entry = fc.record({
+      request: fc.record({ postData: fc.record({ text: str }), url: str }),
+      response: fc.oneof(
+        fc.array(fc.tuple(fc.oneof(key('content'), rawKey), fc.oneof(content, scalar)), { maxLength: 3 }),
+        scalar,
+      ),
+      text: str,
+    });
+    const render = (e: { request: unknown; response: unknown; text: string }): string => {
+      const members = (pairs: [string, unknown][]): string =>
+        `{${pairs.map(([k, v]) => `"${k}":${Array.isArray(v) ? members(v as [string, unknown][]) : JSON.stringify(v)}`).join(',')}}`;
+      const response = Array.isArray(e.response)
+        ? members(e.response as [string, unknown][])
+        : JSON.stringify(e.response);
+      return `{"request":${JSON.stringify(e.request)},"response":${response},"text":${JSON.stringify(e.text)}}`;
+    };
+    const names = ['response', 'content', 'text', 'encoding'];
+    const descend = (p: JsonPath) =>
+      p.length === 1 || (p.length === 2 && p[1] === 'response') || (p.length === 3 && p[2] === 'content');
+    const want = (p: JsonPath) =>
+      p.length === 4 && p[1] === 'response' && p[2] === 'content' && (p[3] === 'text' || p[3] === 'encoding');
+    let found = 0;
+    fc.assert(
+      fc.property(
+        fc.array(entry, { maxLength: 12 }),
+        fc.integer({ min: 200, max: 3000 }),
+        fc.integer({ min: 1, max: 2000 }),
+        fc.integer({ min: 1, max: 300 }),
+        (entries, unitBytes, blockBytes, chunk) => {
+          const text = `{"log":{"version":"1.2","entries":[${entries.map(render).join(',\n')}]}}`;
+          const r = split(text, unitBytes, blockBytes, chunk, (p) => spine.has(p), true);
+          expect(r.out).toBe(text);
+          for (const u of r.units) {
+            if (u.pointer !== '/log/entries' || u.kind !== 'array') {
+              expect(u.harBodies).toBeUndefined();
+              continue;
+            }
+            const wrapped = Buffer.from(`[${Buffer.from(u.bytes).toString('latin1')}]`, 'latin1');
+            const walked = collectStrings(wrapped, names, descend, want).map((s) => ({
+              index: s.path[0],
+              field: s.path[3],
+              start: s.start - 1,
+              end: s.end - 1,
+            }));
+            expect(u.harBodies).toEqual(walked);
+            found += walked.length;
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+    // The generator does make bodies (and the walk finds them).
+    expect(found).toBeGreaterThan(20);
   });
 });

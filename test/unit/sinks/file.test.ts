@@ -82,3 +82,19 @@ describe('resolveOutputFile', () => {
     expect(isSafeSegment('a\\b')).toBe(false);
   });
 });
+
+describe('release', () => {
+  it('is called once the file sink has written a chunk, and at once by the null sink', async () => {
+    fresh();
+    const { nullSink } = await import('../../../src/sinks/byte-sink.ts');
+    const f = await openAtomicFile(join(dir, 'out.log'));
+    const released: string[] = [];
+    const chunk = Buffer.from('abc');
+    await f.write(chunk, () => released.push('file'));
+    await f.commit();
+    expect(released).toEqual(['file']);
+    expect(readFileSync(join(dir, 'out.log'), 'utf8')).toBe('abc');
+    await nullSink().write(chunk, () => released.push('null'));
+    expect(released).toEqual(['file', 'null']);
+  });
+});

@@ -96,3 +96,31 @@ describe('gunzip', () => {
     });
   });
 });
+
+describe('readFileReusing', () => {
+  it('reads a file front to back into two buffers used in turn', async () => {
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { readFileReusing } = await import('../../../src/sources/files.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'jr-src-'));
+    try {
+      const data = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 251));
+      writeFileSync(join(dir, 'f'), data);
+      const seen: Buffer[] = [];
+      const buffers = new Set<ArrayBufferLike>();
+      const n = await readFileReusing(join(dir, 'f'), 64, async (chunk) => {
+        seen.push(Buffer.from(chunk));
+        buffers.add(chunk.buffer);
+      });
+      expect(n).toBe(1000);
+      expect(Buffer.concat(seen).equals(data)).toBe(true);
+      expect(seen.map((c) => c.length)).toEqual([...Array(15).fill(64), 40]);
+      expect(buffers.size).toBe(2);
+      writeFileSync(join(dir, 'empty'), '');
+      expect(await readFileReusing(join(dir, 'empty'), 64, async () => undefined)).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,136 @@
+// What crosses between the pool and its workers: findings packed against templates (each token's
+// analysis sent once) come back as the same findings, keys in the same order; a worker that cannot
+// build its engine fails the run even when this thread's engine carried it; and the ids of findings
+// in different units of one document never collide.
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { FindingPacker, FindingUnpacker } from '../../../src/batch/finding-pack.ts';
+import type { AnyFinding, Finding } from '../../../src/model.ts';
+import { engineFromConfig } from '../../../src/pipeline/index.ts';
+import { jwsHS256, jwsRS256, k8sClaims, NOW } from '../../helpers/tokens.ts';
+import { createEngineDouble, fakeToken } from './engine-double.ts';
+import { ENGINE_DOUBLE_URL, scan, tempDir } from './helpers.ts';
+
+/** Through structured cloning, as postMessage does. */
+const wire = <T>(x: T): T => structuredClone(x);
+
+async function realFindings(): Promise<AnyFinding[]> {
+  const engine = await engineFromConfig({
+    policies: ['default'],
+    ruleFiles: [],
+    key: randomBytes(32),
+    keyId: 't',
+    ephemeralKey: true,
+  });
+  const a = await jwsRS256({ ...k8sClaims(), exp: NOW() + 3600 });
+  const b = await jwsHS256({ sub: 'svc', iss: 'https://idp.example.com', exp: NOW() - 60 });
+  const text = Array.from({ length: 30 }, (_, i) =>
+    i % 3 === 0 ? `{"auth":"Bearer ${a}"}` : i % 3 === 1 ? `x ${b} y ${a}` : `{"n":${i}}`,
+  ).join('\n');
+  const r = await engine.processLines(Buffer.from(`${text}\n`), { kind: 'file', name: 'f', line: 1 });
+  // A finding of another shape travels as it is.
+  const error = { ...r.findings[0]!, rule: 'processing-error', error: { code: 'x', reason: 'y' } };
+  delete (error as Partial<Finding>).token;
+  return [...r.findings, error as AnyFinding];
+}
+
+describe('findings between a worker and the pool', () => {
+  it('come back equal, keys in order, analyses sent once and shared again', async () => {
+    const findings = await realFindings();
+    expect(findings.filter((f) => 'token' in f).length).toBeGreaterThan(20);
+    const packer = new FindingPacker();
+    const unpacker = new FindingUnpacker();
+    const first = wire(packer.pack(findings.slice(0, 12)));
+    const second = wire(packer.pack(findings.slice(12)));
+    // Two distinct tokens: two templates, both in the first message; none repeated in the second.
+    expect(first.templates.length).toBe(2);
+    expect(second.templates.length).toBe(0);
+    const back = [...unpacker.unpack(first), ...unpacker.unpack(second)];
+    expect(JSON.stringify(back)).toBe(JSON.stringify(findings));
+    for (let i = 0; i < back.length; i++) expect(Object.keys(back[i]!)).toEqual(Object.keys(findings[i]!));
+    const tokens = back.filter((f): f is Finding => 'token' in f);
+    const same = tokens.filter((f) => f.token.fingerprint === tokens[0]!.token.fingerprint);
+    expect(same.length).toBeGreaterThan(1);
+    expect(same[1]!.claims).toBe(same[0]!.claims);
+    expect(same[1]!.token).not.toBe(same[0]!.token);
+  });
+
+  it('travel whole when their shape is not the one expected', () => {
+    const f = { ...createFinding(), extra: 1 } as unknown as AnyFinding;
+    const packed = new FindingPacker().pack([f]);
+    expect(packed.templates).toHaveLength(0);
+    expect(new FindingUnpacker().unpack(wire(packed))).toEqual([f]);
+  });
+});
+
+function createFinding(): Finding {
+  return {
+    schema: 'jwt-redactor/finding@1',
+    id: 'i',
+    time: 't',
+    rule: 'r',
+    severity: 'high',
+    source: { kind: 'file', name: 'n', line: 1 },
+    token: {
+      kind: 'jws',
+      serialization: 'compact',
+      encoding: [],
+      context: 'text',
+      nested: false,
+      fingerprint: 'f',
+      length: 10,
+    },
+    header: {},
+    claims: {},
+    classification: { identity: 'unknown', token_type: 'unknown', claims: {} },
+    status: {},
+    risks: [],
+    frameworks: [],
+    action: 'mask',
+  } as unknown as Finding;
+}
+
+describe('worker threads', () => {
+  it('fail the run when a worker cannot build its engine, even with this thread working meanwhile', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'a.log'), `x ${fakeToken()}\n`.repeat(200));
+    await expect(
+      scan(
+        {
+          inputs: [join(dir, 'a.log')],
+          outDir: join(dir, 'out'),
+          engineFactory: { module: ENGINE_DOUBLE_URL, exportName: 'nope', options: {} },
+          workers: 2,
+        },
+        { engine: createEngineDouble() },
+      ),
+    ).rejects.toThrow(/no function export nope/);
+  });
+});
+
+describe('finding ids', () => {
+  it('stay unique across the units of one document', async () => {
+    const engine = await engineFromConfig({
+      policies: ['default'],
+      ruleFiles: [],
+      key: randomBytes(32),
+      keyId: 't',
+      ephemeralKey: true,
+    });
+    const token = await jwsHS256({ sub: 'svc', iss: 'https://idp.example.com', exp: NOW() + 600 });
+    // The same entry over and over: in every unit the token sits at the same offsets.
+    const entry = { request: { url: `https://x/?access_token=${token}`, headers: [] }, response: {} };
+    const har = { log: { version: '1.2', entries: Array.from({ length: 200 }, () => entry) } };
+    const dir = tempDir();
+    writeFileSync(join(dir, 's.har'), JSON.stringify(har));
+    const r = await scan({ inputs: [join(dir, 's.har')], recordBytes: 4096, blockBytes: 1024 }, { engine });
+    expect(r.tokens).toHaveLength(200);
+    expect(new Set(r.tokens.map((f) => f.id)).size).toBe(200);
+    expect(r.tokens.every((f) => f.source.offset === undefined)).toBe(true);
+    expect(r.tokens.map((f) => f.source.pointer)).toEqual(
+      Array.from({ length: 200 }, (_, i) => `/log/entries/${i}/request/url`),
+    );
+  });
+});
