@@ -63,7 +63,9 @@ export function jsonDocumentProcessor(ctx: FormatContext, options: JsonDocumentO
       blockBytes: sizes.batchBytes,
       alloc,
       maskKey: maskName,
-      ...(options.har ? { alwaysSplit: (p: string) => HAR_SPINE.has(p), harBodies: true } : {}),
+      ...(options.har
+        ? { alwaysSplit: (p: string) => HAR_SPINE.has(p), alwaysSplitDepth: 3, harBodies: true }
+        : {}),
     },
   );
   let long: StreamSession | undefined;

@@ -78,6 +78,11 @@ export interface SplitterOptions {
   blockBytes: number;
   /** Containers split as soon as they open, whatever their size (HAR: '', '/log', '/log/entries'). */
   alwaysSplit?: (pointer: string) => boolean;
+  /**
+   * How deep `alwaysSplit` can say yes (the top-level value is 1): deeper containers are not asked,
+   * and no pointer is built for them (HAR: 3, `/log/entries`).
+   */
+  alwaysSplitDepth?: number;
   /** Applied to object keys before they go into pointers (R1: a key can hold a token). */
   maskKey?: (key: string) => string;
   /** Where the members of a split container are copied to (at least `n` bytes); default a new buffer. */
@@ -186,6 +191,7 @@ export class JsonSplitter {
   private readonly unitBytes: number;
   private readonly blockBytes: number;
   private readonly alwaysSplit: ((pointer: string) => boolean) | undefined;
+  private readonly alwaysSplitDepth: number;
   private readonly maskKey: (key: string) => string;
   private readonly harBodies: boolean;
   private readonly alloc: (n: number) => Buffer;
@@ -221,6 +227,7 @@ export class JsonSplitter {
     this.unitBytes = options.unitBytes;
     this.blockBytes = options.blockBytes;
     this.alwaysSplit = options.alwaysSplit;
+    this.alwaysSplitDepth = options.alwaysSplitDepth ?? Number.POSITIVE_INFINITY;
     this.maskKey = options.maskKey ?? ((k) => k);
     this.harBodies = options.harBodies === true;
     this.alloc = options.alloc ?? ((n) => Buffer.allocUnsafeSlow(n));
@@ -583,7 +590,12 @@ export class JsonSplitter {
     f.sliceStart = -1;
     this.depth++;
     this.state = isArray ? ST_FIRST_ELEM : ST_FIRST_KEY;
-    if (this.alwaysSplit !== undefined && parent.split && this.alwaysSplit(this.childPointer(parent))) {
+    if (
+      this.alwaysSplit !== undefined &&
+      parent.split &&
+      this.depth - 1 <= this.alwaysSplitDepth &&
+      this.alwaysSplit(this.childPointer(parent))
+    ) {
       this.pos = i + 1;
       this.splitFrame(this.depth - 1, i + 1);
     }
@@ -660,10 +672,13 @@ export class JsonSplitter {
       offset: f.sliceStart,
     };
     if (this.harBodies && f.isArray && f.pointer === HAR_ENTRIES) {
-      unit.harBodies = [];
+      // Spans come in input order: those of this batch go with it, those after it stay.
+      const spans: HarBodySpan[] = [];
+      const rest: HarBodySpan[] = [];
       for (const b of this.bodies) {
-        if (b.start >= f.sliceStart && b.end <= f.lastEnd && b.index >= f.sliceFirst) {
-          unit.harBodies.push({
+        if (b.start >= f.lastEnd) rest.push(b);
+        else if (b.start >= f.sliceStart && b.end <= f.lastEnd && b.index >= f.sliceFirst) {
+          spans.push({
             index: b.index - f.sliceFirst,
             field: b.field,
             start: b.start - f.sliceStart,
@@ -671,7 +686,8 @@ export class JsonSplitter {
           });
         }
       }
-      this.bodies = this.bodies.filter((b) => b.start >= f.lastEnd);
+      unit.harBodies = spans;
+      this.bodies = rest;
     }
     this.events.unit(unit);
     this.emitPos = f.lastEnd;
@@ -716,7 +732,10 @@ export class JsonSplitter {
       }
       if (same) return true;
     }
-    if (data.subarray(from, to).indexOf(BSLASH) === -1) return false;
+    // An escaped key can still be `name`; keys are short, and a view per key would be garbage.
+    let escaped = false;
+    for (let i = from; i < to && !escaped; i++) escaped = data[i] === BSLASH;
+    if (!escaped) return false;
     try {
       return JSON.parse(data.toString('utf8', from - 1, to + 1)) === name;
     } catch {

@@ -58,7 +58,9 @@ export async function runScan(options: ScanOptions, deps: ScanDeps): Promise<Sca
   const sinkFindings = async (findings: readonly AnyFinding[]) => {
     for (const f of findings) {
       summary.add(f);
-      await deps.findings.write(f);
+      // Awaited only when the sink gives something to wait for (no promise per finding otherwise).
+      const written = deps.findings.write(f);
+      if (written !== undefined) await written;
     }
   };
   const failure = (where: Where, err: unknown) => {
