@@ -16,6 +16,7 @@ import {
   type Transaction,
 } from 'kafkajs';
 import { describeError, isFencedError } from './errors.ts';
+import { createTopicsSettled } from './topics.ts';
 import type {
   BatchHandler,
   ConnectionOptions,
@@ -440,14 +441,14 @@ class KafkajsAdmin implements KafkaAdmin {
     const existing = new Set(await this.#admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t.topic));
     if (missing.length === 0) return;
-    await this.#admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((t) => ({
+    await createTopicsSettled(
+      this.#admin,
+      missing.map((t) => ({
         topic: t.topic,
         numPartitions: t.partitions,
-        replicationFactor: t.replicationFactor ?? -1,
+        ...(t.replicationFactor !== undefined ? { replicationFactor: t.replicationFactor } : {}),
       })),
-    });
+    );
   }
 
   async close(): Promise<void> {

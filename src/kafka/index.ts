@@ -2,6 +2,7 @@
 // these types only; kafkajs stays inside this folder (see client.ts).
 export { createKafkaClient } from './client.ts';
 export { describeError, errorType, isFencedError, isGroupError, isPermanentError } from './errors.ts';
+export { createTopicsSettled, type NewTopic } from './topics.ts';
 export type {
   BatchControl,
   BatchHandler,

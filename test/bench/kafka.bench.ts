@@ -18,7 +18,7 @@ import {
   suppressTimeoutNegativeWarning,
 } from '../../scripts/kafka/broker.ts';
 import { resolveOptions } from '../../src/cli/options.ts';
-import { createKafkaClient } from '../../src/kafka/index.ts';
+import { createKafkaClient, createTopicsSettled } from '../../src/kafka/index.ts';
 import { engineFromConfig, type FullEngine } from '../../src/pipeline/index.ts';
 import {
   createStreamLogger,
@@ -103,11 +103,14 @@ async function makeRecords(): Promise<Buffer[]> {
 async function createTopics(brokers: string, topics: string[]): Promise<void> {
   const admin = kafkaClient(brokers).admin();
   await admin.connect();
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: topics.map((topic) => ({ topic, numPartitions: PARTITIONS })),
-  });
-  await admin.disconnect();
+  try {
+    await createTopicsSettled(
+      admin,
+      topics.map((topic) => ({ topic, numPartitions: PARTITIONS })),
+    );
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 async function produceInput(brokers: string, topic: string, records: Buffer[]): Promise<void> {
