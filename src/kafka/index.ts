@@ -2,28 +2,4 @@
 // these types only; kafkajs stays inside this folder (see client.ts).
 export { createKafkaClient } from './client.ts';
 export { describeError, errorType, isFencedError, isGroupError, isPermanentError } from './errors.ts';
-export type {
-  BatchControl,
-  BatchHandler,
-  Compression,
-  ConnectionOptions,
-  ConsumedOffsets,
-  GroupConsumer,
-  GroupConsumerEvents,
-  GroupConsumerOptions,
-  InputBatch,
-  InputRecord,
-  KafkaAdmin,
-  KafkaClient,
-  KafkaLogLevel,
-  KafkaLogSink,
-  OutputHeaders,
-  OutputRecord,
-  Producer,
-  ProducerOptions,
-  RecordHeaders,
-  SaslMechanism,
-  TopicPartitions,
-  TransactionalProducer,
-  TransactionalProducerOptions,
-} from './types.ts';
+export type * from './types.ts';
