@@ -70,30 +70,28 @@ export function innerPicks(inner: Inner): Record<string, unknown> {
   };
 }
 
+/** What follows `source` in a token finding: the token, its risks, the action, the nested token. */
+export function findingPicks(f: Finding): Record<string, unknown> {
+  return {
+    ...tokenPicks(f),
+    risks: f.risks.map(riskPicks),
+    frameworks: f.frameworks,
+    action: f.action,
+    inner: f.inner === undefined ? undefined : innerPicks(f.inner),
+  };
+}
+
 export function toNative(f: AnyFinding): JsonObject {
-  if (isErrorFinding(f)) {
-    return toJsonObject({
-      schema: NATIVE_SCHEMA,
-      id: f.id,
-      time: f.time,
-      rule: f.rule,
-      severity: f.severity,
-      source: sourcePicks(f.source),
-      error: { code: f.error.code, reason: f.error.reason },
-      action: f.action,
-    });
-  }
-  return toJsonObject({
+  const head = {
     schema: NATIVE_SCHEMA,
     id: f.id,
     time: f.time,
     rule: f.rule,
     severity: f.severity,
     source: sourcePicks(f.source),
-    ...tokenPicks(f),
-    risks: f.risks.map(riskPicks),
-    frameworks: f.frameworks,
-    action: f.action,
-    inner: f.inner === undefined ? undefined : innerPicks(f.inner),
-  });
+  };
+  if (isErrorFinding(f)) {
+    return toJsonObject({ ...head, error: { code: f.error.code, reason: f.error.reason }, action: f.action });
+  }
+  return toJsonObject({ ...head, ...findingPicks(f) });
 }

@@ -3,7 +3,7 @@
 import type { AnyFinding, Finding, JsonObject, Severity, SourceRef } from '../model.ts';
 import { isErrorFinding, message, SEVERITY_RANK } from './describe.ts';
 import { toJsonObject } from './json.ts';
-import { innerPicks, riskPicks, sourcePicks, tokenPicks } from './native.ts';
+import { findingPicks, sourcePicks } from './native.ts';
 import { type FormatOptions, informationUri, PRODUCT_NAME, productVersion, ruleInfo } from './product.ts';
 
 export const SARIF_VERSION = '2.1.0';
@@ -95,11 +95,7 @@ function findingProperties(f: Finding): Record<string, unknown> {
     time: f.time,
     severity: f.severity,
     source: sourcePicks(f.source),
-    ...tokenPicks(f),
-    risks: f.risks.map(riskPicks),
-    frameworks: f.frameworks,
-    action: f.action,
-    inner: f.inner === undefined ? undefined : innerPicks(f.inner),
+    ...findingPicks(f),
   };
 }
 

@@ -312,29 +312,26 @@ class KafkajsTransactionalProducer implements TransactionalProducer {
     return this.#connected;
   }
 
-  async init(): Promise<void> {
+  /** Connects if needed and begins a transaction; a producer that cannot begin one is no longer usable. */
+  async #begin(): Promise<Transaction> {
     await this.#connect();
-    // kafkajs runs InitProducerId on the first transaction(); an empty transaction ends locally.
-    let tx: Transaction;
     try {
-      tx = await this.#producer.transaction();
+      return await this.#producer.transaction();
     } catch (error) {
       this.#usable = false;
       throw error;
     }
+  }
+
+  async init(): Promise<void> {
+    // kafkajs runs InitProducerId on the first transaction(); an empty transaction ends locally.
+    const tx = await this.#begin();
     await tx.abort();
   }
 
   async commitBatch(records: readonly OutputRecord[], offsets: ConsumedOffsets): Promise<void> {
     if (!this.#usable) throw new Error(`transactional producer ${this.transactionalId} is no longer usable`);
-    await this.#connect();
-    let tx: Transaction;
-    try {
-      tx = await this.#producer.transaction();
-    } catch (error) {
-      this.#usable = false;
-      throw error;
-    }
+    const tx = await this.#begin();
     try {
       // One request at a time: concurrent sends on an idempotent producer break its sequence numbers.
       for (const topicMessages of requests(records)) {

@@ -5,23 +5,8 @@
 // without them the test fails (it never skips).
 import { describe, expect, it } from 'vitest';
 import { startKafkaBroker } from '../../scripts/kafka/broker.ts';
-import {
-  checkExactlyOnce,
-  checkFindings,
-  committedProgress,
-  createTopics,
-  findLeaks,
-  keyFile,
-  processorArgs,
-  produce,
-  readAll,
-  recordTexts,
-  startInProcess,
-  topicNames,
-  waitFor,
-  waitForCommitted,
-} from './stream-kit.ts';
-import { makeTokens, mixedInputs, SMALL_LIMIT } from './stream-tokens.ts';
+import * as kit from './stream-kit.ts';
+import { makeTokens, mixedInputs, SMALL_BATCH_ARGS } from './stream-tokens.ts';
 
 const BEFORE = 4_000;
 const AFTER = 2_000;
@@ -35,62 +20,35 @@ describe('stream processor and a broker restart', () => {
     const brokers = broker.brokers;
     try {
       const tokens = await makeTokens();
-      const t = topicNames('restart');
-      await createTopics(brokers, [
-        { topic: t.input, partitions: PARTITIONS },
-        { topic: t.output, partitions: PARTITIONS },
-        { topic: t.findings, partitions: 2 },
-        { topic: t.quarantine, partitions: 1 },
-      ]);
+      const t = kit.topicNames('restart');
+      await kit.createStreamTopics(brokers, t, PARTITIONS, 2);
       const inputs = mixedInputs(tokens, BEFORE + AFTER, PARTITIONS, 'restart');
-      await produce(brokers, t.input, inputs.slice(0, BEFORE), { perRequest: PARTITIONS });
+      await kit.produce(brokers, t.input, inputs.slice(0, BEFORE), { perRequest: PARTITIONS });
 
-      const run = await startInProcess(
-        processorArgs(brokers, t, keyFile(), [
-          '--max-bytes-per-partition',
-          '4096',
-          '--max-record-bytes',
-          String(SMALL_LIMIT),
-        ]),
-      );
+      const run = await kit.startInProcess(kit.processorArgs(brokers, t, kit.keyFile(), SMALL_BATCH_ARGS));
       let restartedAt = 0n;
       try {
-        await waitFor(
+        await kit.waitFor(
           '20% processed',
-          async () => (await committedProgress(brokers, t.group, t.input)).committed >= BigInt(BEFORE * 0.2),
+          async () => (await kit.committedCount(brokers, t)) >= BigInt(BEFORE * 0.2),
           60_000,
           50,
         );
-        restartedAt = (await committedProgress(brokers, t.group, t.input)).committed;
+        restartedAt = await kit.committedCount(brokers, t);
         await broker.restart();
         // New input after the restart, too.
-        await produce(brokers, t.input, inputs.slice(BEFORE), { perRequest: PARTITIONS });
-        await waitForCommitted(brokers, t.group, t.input, 180_000);
+        await kit.produce(brokers, t.input, inputs.slice(BEFORE), { perRequest: PARTITIONS });
+        await kit.waitForCommitted(brokers, t.group, t.input, 180_000);
         expect(run.processor.state).toBe('running');
       } finally {
         await run.stop();
       }
       expect(restartedAt).toBeLessThan(BigInt(BEFORE));
 
-      const [out, quarantine, findings] = await Promise.all([
-        readAll(brokers, t.output),
-        readAll(brokers, t.quarantine),
-        readAll(brokers, t.findings),
-      ]);
-      const report = checkExactlyOnce(inputs, out, quarantine);
-      expect(report.problems).toEqual([]);
-      expect(report.redacted + report.quarantined).toBe(BEFORE + AFTER);
-      expect(checkFindings(findings, [...out, ...quarantine])).toEqual([]);
-      const leaks = findLeaks(
-        [
-          ...recordTexts(out),
-          ...recordTexts(quarantine),
-          ...recordTexts(findings),
-          ...run.logs.map((l, i) => ({ where: `log ${i}`, text: l })),
-        ],
-        tokens.secrets,
-      );
-      expect(leaks).toEqual([]);
+      expect(inputs).toHaveLength(BEFORE + AFTER);
+      const o = await kit.readRunOutput(brokers, t);
+      const report = kit.expectExactlyOnce(inputs, o);
+      kit.expectNoLeaks([...kit.runTexts(o), ...kit.logTexts(run.logs)], tokens.secrets);
       const warnings = new Map<string, number>();
       for (const line of run.logs) {
         const l = JSON.parse(line) as { level: string; msg: string };

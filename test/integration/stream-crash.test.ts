@@ -2,25 +2,8 @@
 // three times at random points while input keeps arriving, then restarted. A read_committed reader
 // must see exactly one output per input offset, in order, and no raw token anywhere.
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import {
-  checkExactlyOnce,
-  checkFindings,
-  committedProgress,
-  createTopics,
-  findLeaks,
-  keyFile,
-  killChildren,
-  processorArgs,
-  produce,
-  readAll,
-  recordTexts,
-  sleep,
-  spawnProcessor,
-  topicNames,
-  waitFor,
-  waitForCommitted,
-} from './stream-kit.ts';
-import { makeTokens, mixedInputs, SMALL_LIMIT } from './stream-tokens.ts';
+import * as kit from './stream-kit.ts';
+import { makeTokens, mixedInputs, SMALL_BATCH_ARGS } from './stream-tokens.ts';
 
 const RECORDS = 8_000;
 const PARTITIONS = 4;
@@ -28,7 +11,7 @@ const KILLS = 3;
 
 describe('stream processor crash safety', () => {
   const brokers = inject('kafkaBrokers');
-  afterEach(killChildren);
+  afterEach(kit.killChildren);
 
   it('SIGKILLed three times mid-run: read_committed readers see exactly one output per input', async () => {
     const seed = Number(process.env['STREAM_TEST_SEED'] ?? Date.now() % 100_000);
@@ -38,49 +21,41 @@ describe('stream processor crash safety', () => {
       return state / 2 ** 31;
     };
     const tokens = await makeTokens();
-    const t = topicNames('crash');
-    await createTopics(brokers, [
-      { topic: t.input, partitions: PARTITIONS },
-      { topic: t.output, partitions: PARTITIONS },
-      { topic: t.findings, partitions: 2 },
-      { topic: t.quarantine, partitions: 1 },
-    ]);
+    const t = kit.topicNames('crash');
+    await kit.createStreamTopics(brokers, t, PARTITIONS, 2);
     const inputs = mixedInputs(tokens, RECORDS, PARTITIONS, 'crash');
-    const key = keyFile();
+    const key = kit.keyFile();
     // Small fetches: many short transactions, so a kill lands inside one more often than not.
-    const args = processorArgs(brokers, t, key, [
-      '--max-bytes-per-partition',
-      '4096',
-      '--max-record-bytes',
-      String(SMALL_LIMIT),
-    ]);
+    const args = kit.processorArgs(brokers, t, key, SMALL_BATCH_ARGS);
 
     // All input up front, in tiny record batches: with small fetches the processor works through
     // thousands of short transactions, so a kill at a random moment usually lands inside one.
-    await produce(brokers, t.input, inputs, { perRequest: PARTITIONS });
+    await kit.produce(brokers, t.input, inputs, { perRequest: PARTITIONS });
 
     const stderr: string[] = [];
     const kills: string[] = [];
     for (let k = 0; k < KILLS; k++) {
-      const member = spawnProcessor(args);
+      const member = kit.spawnProcessor(args);
       await Promise.race([
         member.joined,
         member.exited.then(() =>
           Promise.reject(new Error(`member exited early:\n${member.stderr.join('')}`)),
         ),
       ]);
-      const before = (await committedProgress(brokers, t.group, t.input)).committed;
+      const before = await kit.committedCount(brokers, t);
       // Random point: once this member has committed something, after a random further delay.
-      await waitFor(
-        'the member to make progress',
-        async () => (await committedProgress(brokers, t.group, t.input)).committed > before,
-        60_000,
-        50,
-      ).catch((error: Error) => {
-        throw new Error(`${error.message}\n${member.stderr.join('').slice(-3000)}`);
-      });
-      await sleep(Math.floor(random() * 2_000));
-      const at = (await committedProgress(brokers, t.group, t.input)).committed;
+      await kit
+        .waitFor(
+          'the member to make progress',
+          async () => (await kit.committedCount(brokers, t)) > before,
+          60_000,
+          50,
+        )
+        .catch((error: Error) => {
+          throw new Error(`${error.message}\n${member.stderr.join('').slice(-3000)}`);
+        });
+      await kit.sleep(Math.floor(random() * 2_000));
+      const at = await kit.committedCount(brokers, t);
       member.child.kill('SIGKILL');
       const exit = await member.exited;
       expect(exit.signal).toBe('SIGKILL');
@@ -88,9 +63,9 @@ describe('stream processor crash safety', () => {
       stderr.push(...member.stderr);
     }
 
-    const last = spawnProcessor(args);
+    const last = kit.spawnProcessor(args);
     try {
-      await waitForCommitted(brokers, t.group, t.input, 180_000);
+      await kit.waitForCommitted(brokers, t.group, t.input, 180_000);
     } finally {
       last.child.kill('SIGTERM');
     }
@@ -98,30 +73,21 @@ describe('stream processor crash safety', () => {
     stderr.push(...last.stderr);
     expect(exit.code, `last member exit (stderr tail: ${last.stderr.join('').slice(-2000)})`).toBe(0);
 
-    const [out, quarantine, findings, uncommitted] = await Promise.all([
-      readAll(brokers, t.output),
-      readAll(brokers, t.quarantine),
-      readAll(brokers, t.findings),
-      readAll(brokers, t.output, { readUncommitted: true }),
+    const [o, uncommitted] = await Promise.all([
+      kit.readRunOutput(brokers, t),
+      kit.readAll(brokers, t.output, { readUncommitted: true }),
     ]);
-    const report = checkExactlyOnce(inputs, out, quarantine);
-    expect(report.problems).toEqual([]);
-    expect(report.redacted + report.quarantined).toBe(RECORDS);
+    expect(inputs).toHaveLength(RECORDS);
+    const report = kit.expectExactlyOnce(inputs, o);
     expect(report.quarantined).toBe(Math.floor(RECORDS / 97));
-    expect(checkFindings(findings, [...out, ...quarantine])).toEqual([]);
-    const leaks = findLeaks(
-      [
-        ...recordTexts(uncommitted),
-        ...recordTexts(quarantine),
-        ...recordTexts(findings),
-        { where: 'stderr', text: stderr.join('') },
-      ],
+    // The read_uncommitted view holds the committed output and that of aborted transactions.
+    kit.expectNoLeaks(
+      [...kit.runTexts({ ...o, out: uncommitted }), { where: 'stderr', text: stderr.join('') }],
       tokens.secrets,
     );
-    expect(leaks).toEqual([]);
     console.info(
       `[stream-crash] seed ${seed}; ${RECORDS} records; ${kills.join(', ')}; ${report.redacted} redacted + ${report.quarantined} quarantined; ` +
-        `a read_uncommitted reader sees ${uncommitted.length} redacted records (${uncommitted.length - out.length} from aborted transactions)`,
+        `a read_uncommitted reader sees ${uncommitted.length} redacted records (${uncommitted.length - o.out.length} from aborted transactions)`,
     );
   });
 });

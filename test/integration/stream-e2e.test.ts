@@ -6,20 +6,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { formatFinding } from '../../src/findings/index.ts';
 import type { AnyFinding, SourceRef } from '../../src/model.ts';
 import { FINDINGS_HEADER, RULE_HEADER, SEVERITY_HEADER } from '../../src/stream/index.ts';
-import {
-  createTopics,
-  findLeaks,
-  header,
-  type InputMessage,
-  keyFile,
-  processorArgs,
-  produce,
-  readAll,
-  recordTexts,
-  startInProcess,
-  topicNames,
-  waitForCommitted,
-} from './stream-kit.ts';
+import * as kit from './stream-kit.ts';
 import { makeTokens, type Sample, samples } from './stream-tokens.ts';
 
 const RECORDS = 3_000;
@@ -38,15 +25,10 @@ describe('stream processor end to end', () => {
 
   it('writes one redacted record per input with the exact content, and exactly the expected findings', async () => {
     const tokens = await makeTokens();
-    const t = topicNames('e2e');
-    await createTopics(brokers, [
-      { topic: t.input, partitions: PARTITIONS },
-      { topic: t.output, partitions: PARTITIONS },
-      { topic: t.findings, partitions: 2 },
-      { topic: t.quarantine, partitions: 1 },
-    ]);
+    const t = kit.topicNames('e2e');
+    await kit.createStreamTopics(brokers, t, PARTITIONS, 2);
 
-    const inputs: (InputMessage & { sample: Sample; offset: string })[] = [];
+    const inputs: (kit.InputMessage & { sample: Sample; offset: string })[] = [];
     const perPartition = new Array<number>(PARTITIONS).fill(0);
     for (let i = 0; i < RECORDS; i++) {
       const all = samples(tokens, i);
@@ -63,22 +45,19 @@ describe('stream processor end to end', () => {
     }
     // A token in a record key too.
     inputs[7]!.key = `session:${tokens.human}`;
-    await produce(brokers, t.input, inputs);
+    await kit.produce(brokers, t.input, inputs);
 
-    const run = await startInProcess(processorArgs(brokers, t, keyFile()));
+    const run = await kit.startInProcess(kit.processorArgs(brokers, t, kit.keyFile()));
     const started = Date.now();
     try {
-      await waitForCommitted(brokers, t.group, t.input);
+      await kit.waitForCommitted(brokers, t.group, t.input);
     } finally {
       await run.stop();
     }
     const seconds = (Date.now() - started) / 1000;
 
-    const [out, findings, quarantine] = await Promise.all([
-      readAll(brokers, t.output),
-      readAll(brokers, t.findings),
-      readAll(brokers, t.quarantine),
-    ]);
+    const o = await kit.readRunOutput(brokers, t);
+    const { out, findings, quarantine } = o;
 
     // Exactly one redacted record per input, nothing quarantined.
     expect(quarantine).toEqual([]);
@@ -109,13 +88,13 @@ describe('stream processor end to end', () => {
       if (got === undefined) continue;
       // Same partition number, headers kept (token headers redacted), the findings count added.
       expect(got.partition).toBe(input.partition);
-      expect(header(got, 'x-seq')).toBe(input.headers!['x-seq']);
+      expect(kit.header(got, 'x-seq')).toBe(input.headers!['x-seq']);
       const auth = input.sample.headers?.['authorization'];
       if (auth !== undefined) {
         const h = await engine.processText(Buffer.from(auth), { ...source, name: 'header:authorization' });
         recordFindings.push(...h.findings);
-        expect(header(got, 'authorization')).toBe(Buffer.from(h.output).toString('utf8'));
-        expect(header(got, 'trace-id')).toBe(input.headers!['trace-id']);
+        expect(kit.header(got, 'authorization')).toBe(Buffer.from(h.output).toString('utf8'));
+        expect(kit.header(got, 'trace-id')).toBe(input.headers!['trace-id']);
       }
       if (input.value === null) {
         expect(got.value).toBeNull();
@@ -135,7 +114,7 @@ describe('stream processor end to end', () => {
           expect(got.value?.equals(value), `${input.sample.label} is unchanged`).toBe(true);
         }
       }
-      expect(header(got, FINDINGS_HEADER)).toBe(String(recordFindings.length));
+      expect(kit.header(got, FINDINGS_HEADER)).toBe(String(recordFindings.length));
       for (const f of recordFindings) {
         expectedFindings.set(
           f.id,
@@ -147,7 +126,7 @@ describe('stream processor end to end', () => {
 
     // Order per partition is the input order.
     for (let p = 0; p < PARTITIONS; p++) {
-      const seqs = out.filter((r) => r.partition === p).map((r) => Number(header(r, 'x-seq')));
+      const seqs = out.filter((r) => r.partition === p).map((r) => Number(kit.header(r, 'x-seq')));
       expect(seqs).toEqual(inputs.filter((i) => i.partition === p).map((i) => Number(i.headers!['x-seq'])));
     }
 
@@ -165,20 +144,12 @@ describe('stream processor end to end', () => {
       seen.add(f.id);
       expect(withoutTime(f)).toEqual(expectedFindings.get(f.id));
       expect(r.key?.toString('utf8') ?? null).toBe(f.token?.fingerprint ?? null);
-      expect(header(r, SEVERITY_HEADER)).toBe(f.severity);
-      expect(header(r, RULE_HEADER)).toBe(f.rule);
+      expect(kit.header(r, SEVERITY_HEADER)).toBe(f.severity);
+      expect(kit.header(r, RULE_HEADER)).toBe(f.rule);
     }
 
     // R1: no raw token, signature or wrapped form anywhere: outputs, findings, logs.
-    const leaks = findLeaks(
-      [
-        ...recordTexts(out),
-        ...recordTexts(findings),
-        ...run.logs.map((l, i) => ({ where: `log line ${i}`, text: l })),
-      ],
-      tokens.secrets,
-    );
-    expect(leaks).toEqual([]);
+    kit.expectNoLeaks([...kit.runTexts(o), ...kit.logTexts(run.logs, 'log line')], tokens.secrets);
 
     const metrics = await run.metrics.registry.getSingleMetricAsString('jwt_redactor_records_in_total');
     expect(metrics).toContain(`jwt_redactor_records_in_total{topic="${t.input}"} ${RECORDS}`);

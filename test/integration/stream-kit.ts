@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { CompressionTypes, type IHeaders, Kafka, logLevel } from 'kafkajs';
+import { expect } from 'vitest';
 import { suppressTimeoutNegativeWarning } from '../../scripts/kafka/broker.ts';
 import { resolveOptions } from '../../src/cli/options.ts';
-import { createKafkaClient } from '../../src/kafka/index.ts';
+import { createKafkaClient, createTopicsSettled } from '../../src/kafka/index.ts';
 import { engineFromConfig, type FullEngine } from '../../src/pipeline/index.ts';
 import {
   createStreamLogger,
@@ -93,13 +94,28 @@ export async function createTopics(
   const admin = kafka(brokers).admin();
   await admin.connect();
   try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: topics.map((t) => ({ topic: t.topic, numPartitions: t.partitions })),
-    });
+    await createTopicsSettled(
+      admin,
+      topics.map((t) => ({ topic: t.topic, numPartitions: t.partitions })),
+    );
   } finally {
     await admin.disconnect();
   }
+}
+
+/** The topics of one processor run: input and output alike, `findings` partitions for findings, one for quarantine. */
+export function createStreamTopics(
+  brokers: string,
+  t: Topics,
+  partitions: number,
+  findings: number,
+): Promise<void> {
+  return createTopics(brokers, [
+    { topic: t.input, partitions },
+    { topic: t.output, partitions },
+    { topic: t.findings, partitions: findings },
+    { topic: t.quarantine, partitions: 1 },
+  ]);
 }
 
 export interface InputMessage {
@@ -236,6 +252,22 @@ export async function readAll(
   return out.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
 }
 
+export interface RunOutput {
+  out: ReadRecord[];
+  quarantine: ReadRecord[];
+  findings: ReadRecord[];
+}
+
+/** The redacted, quarantine and findings topics of a run, each read as a read_committed reader. */
+export async function readRunOutput(brokers: string, t: Topics): Promise<RunOutput> {
+  const [out, quarantine, findings] = await Promise.all([
+    readAll(brokers, t.output),
+    readAll(brokers, t.quarantine),
+    readAll(brokers, t.findings),
+  ]);
+  return { out, quarantine, findings };
+}
+
 /** Sum of the group's committed offsets on `topic` (progress), and whether they reached the ends. */
 export async function committedProgress(
   brokers: string,
@@ -261,6 +293,11 @@ export async function committedProgress(
   } finally {
     await admin.disconnect();
   }
+}
+
+/** The run's group progress on its input topic: committed offsets, summed. */
+export async function committedCount(brokers: string, t: Topics): Promise<bigint> {
+  return (await committedProgress(brokers, t.group, t.input)).committed;
 }
 
 export async function waitForCommitted(
@@ -421,6 +458,24 @@ export function findLeaks(
   return leaks;
 }
 
+/** Fails the test when any text holds one of the secrets (R1), naming where. */
+export function expectNoLeaks(
+  haystacks: Iterable<{ where: string; text: string }>,
+  secrets: readonly string[],
+): void {
+  expect(findLeaks(haystacks, secrets)).toEqual([]);
+}
+
+/** Log lines, for leak checks. */
+export function logTexts(lines: readonly string[], label = 'log'): { where: string; text: string }[] {
+  return lines.map((text, i) => ({ where: `${label} ${i}`, text }));
+}
+
+/** Every record of the redacted, quarantine and findings topics, for leak checks. */
+export function runTexts(o: RunOutput): { where: string; text: string }[] {
+  return [...recordTexts(o.out), ...recordTexts(o.quarantine), ...recordTexts(o.findings)];
+}
+
 /** Every record's key, value and header text, for leak checks. */
 export function recordTexts(records: readonly ReadRecord[]): { where: string; text: string }[] {
   return records.map((r) => ({
@@ -505,6 +560,18 @@ export function checkFindings(
   if (announced !== findings.length)
     problems.push(`outputs announce ${announced} findings, the findings topic holds ${findings.length}`);
   return problems.slice(0, 20);
+}
+
+/**
+ * Fails the test unless every input came out exactly once (checkExactlyOnce) and the findings topic
+ * holds exactly the findings the outputs announce (checkFindings).
+ */
+export function expectExactlyOnce(inputs: readonly ExpectedInput[], o: RunOutput): DeliveryReport {
+  const report = checkExactlyOnce(inputs, o.out, o.quarantine);
+  expect(report.problems).toEqual([]);
+  expect(report.redacted + report.quarantined).toBe(inputs.length);
+  expect(checkFindings(o.findings, [...o.out, ...o.quarantine])).toEqual([]);
+  return report;
 }
 
 /**

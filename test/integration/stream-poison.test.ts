@@ -10,21 +10,7 @@ import {
   SOURCE_PARTITION_HEADER,
   SOURCE_TOPIC_HEADER,
 } from '../../src/stream/index.ts';
-import {
-  checkExactlyOnce,
-  createTopics,
-  findLeaks,
-  header,
-  type InputMessage,
-  keyFile,
-  processorArgs,
-  produce,
-  readAll,
-  recordTexts,
-  startInProcess,
-  topicNames,
-  waitForCommitted,
-} from './stream-kit.ts';
+import * as kit from './stream-kit.ts';
 import { makeTokens } from './stream-tokens.ts';
 
 /** The default policy's max_record_bytes. */
@@ -35,13 +21,8 @@ describe('stream processor poison records', () => {
 
   it('quarantines or redacts every poison record and keeps going', async () => {
     const tokens = await makeTokens();
-    const t = topicNames('poison');
-    await createTopics(brokers, [
-      { topic: t.input, partitions: 1 },
-      { topic: t.output, partitions: 1 },
-      { topic: t.findings, partitions: 1 },
-      { topic: t.quarantine, partitions: 1 },
-    ]);
+    const t = kit.topicNames('poison');
+    await kit.createStreamTopics(brokers, t, 1, 1);
     const tiny = tokens.none; // the shortest token shape: 100,000 of them still make a 2.5 MB record
     const poison: { key: string; value: Buffer }[] = [
       {
@@ -75,7 +56,7 @@ describe('stream processor poison records', () => {
       },
       { key: 'unterminated-json', value: Buffer.from(`{"token":"${tokens.k8s}","x":[1,2,`) },
     ];
-    const inputs: InputMessage[] = [];
+    const inputs: kit.InputMessage[] = [];
     for (const [n, p] of poison.entries()) {
       inputs.push({ key: p.key, value: p.value, partition: 0 });
       // A normal record after each poison one: it must come out redacted as usual.
@@ -86,22 +67,19 @@ describe('stream processor poison records', () => {
       });
     }
     // Records above 1 MB reach Kafka compressed only.
-    await produce(brokers, t.input, inputs, { gzip: true, perRequest: 1 });
+    await kit.produce(brokers, t.input, inputs, { gzip: true, perRequest: 1 });
 
-    const run = await startInProcess(processorArgs(brokers, t, keyFile()));
+    const run = await kit.startInProcess(kit.processorArgs(brokers, t, kit.keyFile()));
     try {
-      await waitForCommitted(brokers, t.group, t.input, 120_000);
+      await kit.waitForCommitted(brokers, t.group, t.input, 120_000);
       expect(run.processor.state).toBe('running');
     } finally {
       await run.stop();
     }
 
-    const [out, quarantine, findings] = await Promise.all([
-      readAll(brokers, t.output),
-      readAll(brokers, t.quarantine),
-      readAll(brokers, t.findings),
-    ]);
-    const report = checkExactlyOnce(
+    const o = await kit.readRunOutput(brokers, t);
+    const { out, quarantine, findings } = o;
+    const report = kit.checkExactlyOnce(
       inputs.map((i) => ({ key: String(i.key), partition: 0 })),
       out,
       quarantine,
@@ -112,14 +90,14 @@ describe('stream processor poison records', () => {
     for (const r of out) outcome.set(r.key!.toString(), 'redacted');
     for (const r of quarantine) {
       const key = r.key!.toString();
-      outcome.set(key, `quarantined:${header(r, ERROR_HEADER)}`);
+      outcome.set(key, `quarantined:${kit.header(r, ERROR_HEADER)}`);
       // Quarantine headers: the error, and where the record came from.
-      expect(header(r, SOURCE_TOPIC_HEADER)).toBe(t.input);
-      expect(header(r, SOURCE_PARTITION_HEADER)).toBe('0');
+      expect(kit.header(r, SOURCE_TOPIC_HEADER)).toBe(t.input);
+      expect(kit.header(r, SOURCE_PARTITION_HEADER)).toBe('0');
       const offset = inputs.findIndex((i) => i.key === key);
-      expect(header(r, SOURCE_OFFSET_HEADER)).toBe(String(offset));
-      expect(['masked', 'metadata-only']).toContain(header(r, QUARANTINE_CONTENT_HEADER));
-      expect(Number(header(r, FINDINGS_HEADER))).toBeGreaterThan(0);
+      expect(kit.header(r, SOURCE_OFFSET_HEADER)).toBe(String(offset));
+      expect(['masked', 'metadata-only']).toContain(kit.header(r, QUARANTINE_CONTENT_HEADER));
+      expect(Number(kit.header(r, FINDINGS_HEADER))).toBeGreaterThan(0);
     }
     // Known outcomes; the others may go either way as long as nothing raw gets out.
     expect(outcome.get('too-large')).toBe('quarantined:record-too-large');
@@ -131,27 +109,19 @@ describe('stream processor poison records', () => {
     if (plain !== undefined) expect(plain.value?.equals(poison[0]!.value)).toBe(true);
     // The redacted records after the poison ones carry their finding.
     for (const r of out.filter((x) => x.key?.toString().startsWith('after-')))
-      expect(header(r, FINDINGS_HEADER)).toBe('1');
+      expect(kit.header(r, FINDINGS_HEADER)).toBe('1');
     // A record with thousands of findings publishes at most max-findings-per-record (100) of them.
     const thousands = [...out, ...quarantine].find((r) => r.key?.toString() === 'thousands-of-tokens')!;
     const fromThousands = findings.filter(
       (f) =>
-        header(f, SOURCE_OFFSET_HEADER) === String(inputs.findIndex((i) => i.key === 'thousands-of-tokens')),
+        kit.header(f, SOURCE_OFFSET_HEADER) ===
+        String(inputs.findIndex((i) => i.key === 'thousands-of-tokens')),
     );
     expect(fromThousands.length).toBeLessThanOrEqual(100);
-    expect(Number(header(thousands, FINDINGS_HEADER))).toBeGreaterThanOrEqual(fromThousands.length);
+    expect(Number(kit.header(thousands, FINDINGS_HEADER))).toBeGreaterThanOrEqual(fromThousands.length);
 
     const secrets = tokens.secrets.filter((s) => s !== tiny && !tiny.includes(s));
-    const leaks = findLeaks(
-      [
-        ...recordTexts(out),
-        ...recordTexts(quarantine),
-        ...recordTexts(findings),
-        ...run.logs.map((l, i) => ({ where: `log ${i}`, text: l })),
-      ],
-      [...secrets, tiny],
-    );
-    expect(leaks).toEqual([]);
+    kit.expectNoLeaks([...kit.runTexts(o), ...kit.logTexts(run.logs)], [...secrets, tiny]);
     console.info(`[stream-poison] ${[...outcome].map(([k, v]) => `${k}=${v}`).join(', ')}`);
   });
 });

@@ -2,24 +2,8 @@
 // first member leaves (SIGTERM: finishes its batch, leaves the group, exits 0). A read_committed
 // reader sees exactly one output per input, in order, and no raw token.
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import {
-  checkExactlyOnce,
-  checkFindings,
-  committedProgress,
-  createTopics,
-  findLeaks,
-  keyFile,
-  killChildren,
-  processorArgs,
-  produce,
-  readAll,
-  recordTexts,
-  spawnProcessor,
-  topicNames,
-  waitFor,
-  waitForCommitted,
-} from './stream-kit.ts';
-import { makeTokens, mixedInputs, SMALL_LIMIT } from './stream-tokens.ts';
+import * as kit from './stream-kit.ts';
+import { makeTokens, mixedInputs, SMALL_BATCH_ARGS } from './stream-tokens.ts';
 
 const RECORDS = 8_000;
 const PARTITIONS = 6;
@@ -42,53 +26,42 @@ function assignments(stderr: readonly string[]): string[] {
 
 describe('stream processor rebalance', () => {
   const brokers = inject('kafkaBrokers');
-  afterEach(killChildren);
+  afterEach(kit.killChildren);
 
   it('a member joins and another leaves mid-run: exactly one output per input', async () => {
     const tokens = await makeTokens();
-    const t = topicNames('rebalance');
-    await createTopics(brokers, [
-      { topic: t.input, partitions: PARTITIONS },
-      { topic: t.output, partitions: PARTITIONS },
-      { topic: t.findings, partitions: 3 },
-      { topic: t.quarantine, partitions: 1 },
-    ]);
+    const t = kit.topicNames('rebalance');
+    await kit.createStreamTopics(brokers, t, PARTITIONS, 3);
     const inputs = mixedInputs(tokens, RECORDS, PARTITIONS, 'rebalance');
-    await produce(brokers, t.input, inputs, { perRequest: PARTITIONS });
-    const args = processorArgs(brokers, t, keyFile(), [
-      '--max-bytes-per-partition',
-      '4096',
-      '--max-record-bytes',
-      String(SMALL_LIMIT),
-    ]);
-    const progress = async (): Promise<bigint> =>
-      (await committedProgress(brokers, t.group, t.input)).committed;
+    await kit.produce(brokers, t.input, inputs, { perRequest: PARTITIONS });
+    const args = kit.processorArgs(brokers, t, kit.keyFile(), SMALL_BATCH_ARGS);
+    const progress = (): Promise<bigint> => kit.committedCount(brokers, t);
 
-    const a = spawnProcessor(args);
-    let b: ReturnType<typeof spawnProcessor> | undefined;
+    const a = kit.spawnProcessor(args);
+    let b: ReturnType<typeof kit.spawnProcessor> | undefined;
     try {
       await a.joined;
-      await waitFor(
+      await kit.waitFor(
         'member A to process 15%',
         async () => (await progress()) >= BigInt(RECORDS * 0.15),
         60_000,
         50,
       );
-      b = spawnProcessor(args);
+      b = kit.spawnProcessor(args);
       await b.joined;
       const member = b;
       // Both members own partitions now.
-      await waitFor(
+      await kit.waitFor(
         'A and B to share the partitions',
         () => assignments(member.stderr).some((x) => x.includes(':')) && assignments(a.stderr).length >= 2,
         60_000,
         50,
       );
       const atJoin = await progress();
-      await waitFor('B to make progress too', async () => (await progress()) > atJoin + 200n, 60_000, 50);
+      await kit.waitFor('B to make progress too', async () => (await progress()) > atJoin + 200n, 60_000, 50);
       // B's status endpoints: ready, owning some partitions, counting what it did.
       const base = `http://127.0.0.1:${httpPort(member.stderr)}`;
-      await waitFor('B ready', async () => (await fetch(`${base}/readyz`)).status === 200, 30_000, 100);
+      await kit.waitFor('B ready', async () => (await fetch(`${base}/readyz`)).status === 200, 30_000, 100);
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
       const metrics = await (await fetch(`${base}/metrics`)).text();
       expect(metrics).toMatch(/^jwt_redactor_assigned_partitions [1-5]$/m);
@@ -104,7 +77,7 @@ describe('stream processor rebalance', () => {
       const exitA = await a.exited;
       expect(exitA.code, `A's exit code (stderr tail: ${a.stderr.join('').slice(-1500)})`).toBe(0);
 
-      await waitForCommitted(brokers, t.group, t.input, 120_000);
+      await kit.waitForCommitted(brokers, t.group, t.input, 120_000);
       // B took every partition after A left.
       expect(assignments(member.stderr).at(-1)?.split(':')[1]?.split(',')).toHaveLength(PARTITIONS);
     } finally {
@@ -114,26 +87,17 @@ describe('stream processor rebalance', () => {
     const exitB = await b.exited;
     expect(exitB.code).toBe(0);
 
-    const [out, quarantine, findings] = await Promise.all([
-      readAll(brokers, t.output),
-      readAll(brokers, t.quarantine),
-      readAll(brokers, t.findings),
-    ]);
-    const report = checkExactlyOnce(inputs, out, quarantine);
-    expect(report.problems).toEqual([]);
-    expect(report.redacted + report.quarantined).toBe(RECORDS);
-    expect(checkFindings(findings, [...out, ...quarantine])).toEqual([]);
-    const leaks = findLeaks(
+    expect(inputs).toHaveLength(RECORDS);
+    const o = await kit.readRunOutput(brokers, t);
+    kit.expectExactlyOnce(inputs, o);
+    kit.expectNoLeaks(
       [
-        ...recordTexts(out),
-        ...recordTexts(quarantine),
-        ...recordTexts(findings),
+        ...kit.runTexts(o),
         { where: 'stderr A', text: a.stderr.join('') },
         { where: 'stderr B', text: b.stderr.join('') },
       ],
       tokens.secrets,
     );
-    expect(leaks).toEqual([]);
     console.info(
       `[stream-rebalance] A: ${assignments(a.stderr).join(' | ')}; B: ${assignments(b.stderr).join(' | ')}`,
     );
@@ -141,38 +105,32 @@ describe('stream processor rebalance', () => {
 
   it('a zombie member (paused past its session timeout, then resumed) is fenced: no duplicates', async () => {
     const tokens = await makeTokens();
-    const t = topicNames('zombie');
-    await createTopics(brokers, [
-      { topic: t.input, partitions: 4 },
-      { topic: t.output, partitions: 4 },
-      { topic: t.findings, partitions: 2 },
-      { topic: t.quarantine, partitions: 1 },
-    ]);
+    const t = kit.topicNames('zombie');
+    await kit.createStreamTopics(brokers, t, 4, 2);
     const inputs = mixedInputs(tokens, RECORDS, 4, 'zombie');
-    await produce(brokers, t.input, inputs, { perRequest: 4 });
-    const args = processorArgs(brokers, t, keyFile(), [
-      '--max-bytes-per-partition',
-      '4096',
-      '--max-record-bytes',
-      String(SMALL_LIMIT),
-    ]);
-    const progress = async (): Promise<bigint> =>
-      (await committedProgress(brokers, t.group, t.input)).committed;
+    await kit.produce(brokers, t.input, inputs, { perRequest: 4 });
+    const args = kit.processorArgs(brokers, t, kit.keyFile(), SMALL_BATCH_ARGS);
+    const progress = (): Promise<bigint> => kit.committedCount(brokers, t);
 
-    const a = spawnProcessor(args);
+    const a = kit.spawnProcessor(args);
     await a.joined;
-    await waitFor('A to process 10%', async () => (await progress()) >= BigInt(RECORDS * 0.1), 60_000, 50);
+    await kit.waitFor(
+      'A to process 10%',
+      async () => (await progress()) >= BigInt(RECORDS * 0.1),
+      60_000,
+      50,
+    );
     // A freezes mid-stream (likely inside a transaction): the group drops it after the session
     // timeout and B takes every partition, its InitProducerId fencing A's producers.
     a.child.kill('SIGSTOP');
-    const b = spawnProcessor(args);
+    const b = kit.spawnProcessor(args);
     try {
       await b.joined;
       const atTakeover = await progress();
-      await waitFor('B to take over', async () => (await progress()) > atTakeover + 300n, 60_000, 50);
+      await kit.waitFor('B to take over', async () => (await progress()) > atTakeover + 300n, 60_000, 50);
       // A wakes up believing it still owns its partitions: its commits must fail (fenced), it rejoins.
       a.child.kill('SIGCONT');
-      await waitForCommitted(brokers, t.group, t.input, 120_000);
+      await kit.waitForCommitted(brokers, t.group, t.input, 120_000);
     } finally {
       a.child.kill('SIGCONT');
       a.child.kill('SIGTERM');
@@ -181,15 +139,8 @@ describe('stream processor rebalance', () => {
     expect((await a.exited).code).toBe(0);
     expect((await b.exited).code).toBe(0);
 
-    const [out, quarantine, findings] = await Promise.all([
-      readAll(brokers, t.output),
-      readAll(brokers, t.quarantine),
-      readAll(brokers, t.findings),
-    ]);
-    const report = checkExactlyOnce(inputs, out, quarantine);
-    expect(report.problems).toEqual([]);
-    expect(report.redacted + report.quarantined).toBe(RECORDS);
-    expect(checkFindings(findings, [...out, ...quarantine])).toEqual([]);
+    expect(inputs).toHaveLength(RECORDS);
+    kit.expectExactlyOnce(inputs, await kit.readRunOutput(brokers, t));
     const fenced = a.stderr
       .join('')
       .split('\n')

@@ -10,18 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort, startKafkaBroker } from '../../scripts/kafka/broker.ts';
-import {
-  checkExactlyOnce,
-  createTopics,
-  type InputMessage,
-  keyFile,
-  processorArgs,
-  produce,
-  readAll,
-  startInProcess,
-  topicNames,
-  waitForCommitted,
-} from './stream-kit.ts';
+import * as kit from './stream-kit.ts';
 
 const PASSWORD = `pw-${Math.random().toString(36).slice(2)}`;
 const KEY_PASSPHRASE = `kp-${Math.random().toString(36).slice(2)}`;
@@ -137,7 +126,7 @@ describe('stream processor over SASL and TLS', () => {
     });
     try {
       const plain = broker.brokers;
-      const key = keyFile();
+      const key = kit.keyFile();
       const runs: [string, string, string[], NodeJS.ProcessEnv][] = [
         [
           'sasl-plain',
@@ -153,26 +142,21 @@ describe('stream processor over SASL and TLS', () => {
         ],
       ];
       for (const [name, endpoint, extra, env] of runs) {
-        const t = topicNames(name);
-        await createTopics(plain, [
-          { topic: t.input, partitions: 2 },
-          { topic: t.output, partitions: 2 },
-          { topic: t.findings, partitions: 1 },
-          { topic: t.quarantine, partitions: 1 },
-        ]);
-        const inputs: (InputMessage & { key: string })[] = Array.from({ length: 200 }, (_, i) => ({
+        const t = kit.topicNames(name);
+        await kit.createStreamTopics(plain, t, 2, 1);
+        const inputs: (kit.InputMessage & { key: string })[] = Array.from({ length: 200 }, (_, i) => ({
           key: `${name}-${i}`,
           value: `line ${i}`,
           partition: i % 2,
         }));
-        await produce(plain, t.input, inputs);
-        const run = await startInProcess(processorArgs(endpoint, t, key, extra), env);
+        await kit.produce(plain, t.input, inputs);
+        const run = await kit.startInProcess(kit.processorArgs(endpoint, t, key, extra), env);
         try {
-          await waitForCommitted(plain, t.group, t.input, 60_000);
+          await kit.waitForCommitted(plain, t.group, t.input, 60_000);
         } finally {
           await run.stop();
         }
-        const report = checkExactlyOnce(inputs, await readAll(plain, t.output), []);
+        const report = kit.checkExactlyOnce(inputs, await kit.readAll(plain, t.output), []);
         expect(report.problems, name).toEqual([]);
         expect(report.redacted, name).toBe(inputs.length);
         // Neither the password nor the key passphrase reaches the logs.
@@ -181,15 +165,10 @@ describe('stream processor over SASL and TLS', () => {
         expect(logs).not.toContain(KEY_PASSPHRASE);
       }
 
-      const t = topicNames('sasl-wrong');
-      await createTopics(plain, [
-        { topic: t.input, partitions: 1 },
-        { topic: t.output, partitions: 1 },
-        { topic: t.findings, partitions: 1 },
-        { topic: t.quarantine, partitions: 1 },
-      ]);
-      const wrong = startInProcess(
-        processorArgs(`127.0.0.1:${saslPort}`, t, key, [
+      const t = kit.topicNames('sasl-wrong');
+      await kit.createStreamTopics(plain, t, 1, 1);
+      const wrong = kit.startInProcess(
+        kit.processorArgs(`127.0.0.1:${saslPort}`, t, key, [
           '--sasl-mechanism',
           'plain',
           '--sasl-username',

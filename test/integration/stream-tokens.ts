@@ -2,21 +2,7 @@
 // shape SPEC section 2 lists, in the places logs carry them. `secrets` are the strings no output
 // may contain (R1): whole tokens, signatures, JWE parts and wrapped forms.
 import { CompactSign } from 'jose';
-import {
-  compactDetachedHS256,
-  humanClaims,
-  jweDir,
-  jweRsaOaep,
-  jwsES256,
-  jwsFlattened,
-  jwsGeneral,
-  jwsHS256,
-  jwsRS256,
-  k8sClaims,
-  keys,
-  NOW,
-  unsecured,
-} from '../helpers/tokens.ts';
+import * as tokens from '../helpers/tokens.ts';
 
 export interface TokenSet {
   k8s: string;
@@ -35,7 +21,7 @@ export interface TokenSet {
   secrets: string[];
 }
 
-export function githubClaims(now = NOW()): Record<string, unknown> {
+export function githubClaims(now = tokens.NOW()): Record<string, unknown> {
   return {
     iss: 'https://token.actions.githubusercontent.com',
     sub: 'repo:acme/payments:ref:refs/heads/main',
@@ -62,26 +48,33 @@ function secretsOf(token: string): string[] {
 }
 
 export async function makeTokens(): Promise<TokenSet> {
-  const k8s = await jwsRS256(k8sClaims(), { kid: 'k8s-signing-key' });
-  const github = await jwsRS256(githubClaims(), { kid: 'github-actions' });
-  const human = await jwsRS256({ ...humanClaims(), nonce: 'n-0S6_WzA2Mj', auth_time: NOW() - 30 });
-  const es256 = await jwsES256({
+  const k8s = await tokens.jwsRS256(tokens.k8sClaims(), { kid: 'k8s-signing-key' });
+  const github = await tokens.jwsRS256(githubClaims(), { kid: 'github-actions' });
+  const human = await tokens.jwsRS256({
+    ...tokens.humanClaims(),
+    nonce: 'n-0S6_WzA2Mj',
+    auth_time: tokens.NOW() - 30,
+  });
+  const es256 = await tokens.jwsES256({
     iss: 'https://spiffe.example.org',
     sub: 'spiffe://example.org/ns/prod/sa/api',
     aud: 'api',
-    exp: NOW() + 600,
+    exp: tokens.NOW() + 600,
   });
-  const none = unsecured({ sub: 'admin', role: 'superuser', exp: NOW() + 3600 });
-  const jwe = await jweRsaOaep(JSON.stringify({ sub: 'user-1', email: 'bob@example.com' }));
-  const jweDirToken = await jweDir('opaque secret payload');
-  const weakHmac = await jwsHS256({ sub: 'svc-reporting', exp: NOW() + 3600, iss: 'internal' }, 'secret');
-  const detached = await compactDetachedHS256();
-  const k = await keys();
+  const none = tokens.unsecured({ sub: 'admin', role: 'superuser', exp: tokens.NOW() + 3600 });
+  const jwe = await tokens.jweRsaOaep(JSON.stringify({ sub: 'user-1', email: 'bob@example.com' }));
+  const jweDirToken = await tokens.jweDir('opaque secret payload');
+  const weakHmac = await tokens.jwsHS256(
+    { sub: 'svc-reporting', exp: tokens.NOW() + 3600, iss: 'internal' },
+    'secret',
+  );
+  const detached = await tokens.compactDetachedHS256();
+  const k = await tokens.keys();
   const nested = await new CompactSign(new TextEncoder().encode(human))
     .setProtectedHeader({ alg: 'ES256', cty: 'JWT' })
     .sign(k.es256.privateKey);
-  const flattened = await jwsFlattened(JSON.stringify({ sub: 'flat', exp: NOW() + 60 }));
-  const general = await jwsGeneral(JSON.stringify({ sub: 'general', exp: NOW() + 60 }));
+  const flattened = await tokens.jwsFlattened(JSON.stringify({ sub: 'flat', exp: tokens.NOW() + 60 }));
+  const general = await tokens.jwsGeneral(JSON.stringify({ sub: 'general', exp: tokens.NOW() + 60 }));
   const compact = [k8s, github, human, es256, none, jwe, jweDirToken, weakHmac, detached, nested];
   const secrets = compact.flatMap(secretsOf);
   for (const j of [flattened, general]) {
@@ -183,6 +176,14 @@ export function samples(t: TokenSet, i: number): Sample[] {
 
 /** Bytes above the size limit the crash/rebalance/restart tests run with (--max-record-bytes). */
 export const SMALL_LIMIT = 3_000;
+
+/** Small fetches and SMALL_LIMIT: thousands of short transactions, every 97th mixed input quarantined. */
+export const SMALL_BATCH_ARGS: readonly string[] = [
+  '--max-bytes-per-partition',
+  '4096',
+  '--max-record-bytes',
+  String(SMALL_LIMIT),
+];
 
 export interface MixedInput {
   key: string;

@@ -13,7 +13,8 @@ export function placeholderFor(token: string): string {
   return `jwt-redacted-${createHash('sha256').update(token).digest('hex').slice(0, 8)}`;
 }
 
-function finding(token: string, source: SourceRef): Finding {
+/** The finding the double reports for `token` at `source`. */
+export function doubleFinding(token: string, source: SourceRef): Finding {
   return {
     schema: 'jwt-redactor/finding@1',
     id: createHash('sha256')
@@ -53,7 +54,7 @@ function redactText(input: Uint8Array, locate: (token: string, offset: number) =
   const text = Buffer.from(input).toString('latin1');
   const findings: AnyFinding[] = [];
   const out = text.replace(TOKEN, (token, offset: number) => {
-    findings.push(finding(token, locate(token, offset)));
+    findings.push(doubleFinding(token, locate(token, offset)));
     return placeholderFor(token);
   });
   if (findings.length === 0) return { output: input, findings, changed: false };

@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
 import { afterEach } from 'vitest';
 import { runScan, type ScanOptions, type ScanReport } from '../../../src/batch/index.ts';
 import type { AnyFinding, Finding } from '../../../src/model.ts';
@@ -41,6 +42,38 @@ export async function scan(
   });
   const tokens = findings.filter((f): f is Finding => 'token' in f);
   return { report, findings, tokens, stderr };
+}
+
+/**
+ * A scan of `input` from stdin, cut into `chunk`-byte pieces, to stdout, with the engine double:
+ * the output bytes, the findings and the report.
+ */
+export async function scanStdin(
+  input: Buffer,
+  chunk: number,
+  options: Partial<ScanOptions>,
+): Promise<{ output: Buffer; findings: AnyFinding[]; report: ScanReport }> {
+  const out: Buffer[] = [];
+  const findings: AnyFinding[] = [];
+  const chunks: Buffer[] = [];
+  for (let i = 0; i < input.length; i += chunk) chunks.push(input.subarray(i, i + chunk));
+  const report = await runScan(
+    { inputs: ['-'], out: '-', ...options },
+    {
+      engine: createEngineDouble(),
+      findings: { write: (f) => void findings.push(f) },
+      stderr: { write: () => true },
+      isTTY: false,
+      stdin: Readable.from(chunks),
+      stdout: new Writable({
+        write(c, _e, cb) {
+          out.push(c);
+          cb();
+        },
+      }),
+    },
+  );
+  return { output: Buffer.concat(out), findings, report };
 }
 
 export const ENGINE_DOUBLE_URL = new URL('./engine-double.ts', import.meta.url).href;

@@ -10,20 +10,25 @@ import { FindingPacker, FindingUnpacker } from '../../../src/batch/finding-pack.
 import type { AnyFinding, Finding } from '../../../src/model.ts';
 import { engineFromConfig } from '../../../src/pipeline/index.ts';
 import { jwsHS256, jwsRS256, k8sClaims, NOW } from '../../helpers/tokens.ts';
-import { createEngineDouble, fakeToken } from './engine-double.ts';
+import { createEngineDouble, doubleFinding, fakeToken } from './engine-double.ts';
 import { ENGINE_DOUBLE_URL, scan, tempDir } from './helpers.ts';
 
 /** Through structured cloning, as postMessage does. */
 const wire = <T>(x: T): T => structuredClone(x);
 
-async function realFindings(): Promise<AnyFinding[]> {
-  const engine = await engineFromConfig({
+/** The real engine, default policy, a random key. */
+function realEngine(): ReturnType<typeof engineFromConfig> {
+  return engineFromConfig({
     policies: ['default'],
     ruleFiles: [],
     key: randomBytes(32),
     keyId: 't',
     ephemeralKey: true,
   });
+}
+
+async function realFindings(): Promise<AnyFinding[]> {
+  const engine = await realEngine();
   const a = await jwsRS256({ ...k8sClaims(), exp: NOW() + 3600 });
   const b = await jwsHS256({ sub: 'svc', iss: 'https://idp.example.com', exp: NOW() - 60 });
   const text = Array.from({ length: 30 }, (_, i) =>
@@ -58,39 +63,12 @@ describe('findings between a worker and the pool', () => {
   });
 
   it('travel whole when their shape is not the one expected', () => {
-    const f = { ...createFinding(), extra: 1 } as unknown as AnyFinding;
+    const f = { ...doubleFinding(fakeToken(), { kind: 'file', name: 'n', line: 1 }), extra: 1 } as AnyFinding;
     const packed = new FindingPacker().pack([f]);
     expect(packed.templates).toHaveLength(0);
     expect(new FindingUnpacker().unpack(wire(packed))).toEqual([f]);
   });
 });
-
-function createFinding(): Finding {
-  return {
-    schema: 'jwt-redactor/finding@1',
-    id: 'i',
-    time: 't',
-    rule: 'r',
-    severity: 'high',
-    source: { kind: 'file', name: 'n', line: 1 },
-    token: {
-      kind: 'jws',
-      serialization: 'compact',
-      encoding: [],
-      context: 'text',
-      nested: false,
-      fingerprint: 'f',
-      length: 10,
-    },
-    header: {},
-    claims: {},
-    classification: { identity: 'unknown', token_type: 'unknown', claims: {} },
-    status: {},
-    risks: [],
-    frameworks: [],
-    action: 'mask',
-  } as unknown as Finding;
-}
 
 describe('worker threads', () => {
   it('fail the run when a worker cannot build its engine, even with this thread working meanwhile', async () => {
@@ -112,13 +90,7 @@ describe('worker threads', () => {
 
 describe('finding ids', () => {
   it('stay unique across the units of one document', async () => {
-    const engine = await engineFromConfig({
-      policies: ['default'],
-      ruleFiles: [],
-      key: randomBytes(32),
-      keyId: 't',
-      ephemeralKey: true,
-    });
+    const engine = await realEngine();
     const token = await jwsHS256({ sub: 'svc', iss: 'https://idp.example.com', exp: NOW() + 600 });
     // The same entry over and over: in every unit the token sits at the same offsets.
     const entry = { request: { url: `https://x/?access_token=${token}`, headers: [] }, response: {} };

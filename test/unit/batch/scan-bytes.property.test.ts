@@ -1,42 +1,20 @@
 // R4/R7 through the whole scan: for any text or JSONL content, any job size and any chunking of the
 // input, the output is what the engine makes of the whole input in one call: framing (blocks, long
 // lines, chunks) never changes a byte, and only token spans change.
-import { Readable, Writable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { runScan } from '../../../src/batch/index.ts';
-import type { AnyFinding } from '../../../src/model.ts';
-import { createEngineDouble, fakeToken, processTextSync } from './engine-double.ts';
+import { fakeToken, processTextSync } from './engine-double.ts';
+import { scanStdin } from './helpers.ts';
 
 const TOKENS = [fakeToken({ sub: 'a' }), fakeToken({ sub: 'b', x: 'y' })];
 
-async function scanBytes(
+function scanBytes(
   input: Buffer,
   chunk: number,
   recordBytes: number,
   inputFormat: 'auto' | 'text' | 'jsonl',
 ) {
-  const out: Buffer[] = [];
-  const findings: AnyFinding[] = [];
-  const chunks: Buffer[] = [];
-  for (let i = 0; i < input.length; i += chunk) chunks.push(input.subarray(i, i + chunk));
-  const report = await runScan(
-    { inputs: ['-'], out: '-', recordBytes, blockBytes: 1024, inputFormat },
-    {
-      engine: createEngineDouble(),
-      findings: { write: (f) => void findings.push(f) },
-      stderr: { write: () => true },
-      isTTY: false,
-      stdin: Readable.from(chunks),
-      stdout: new Writable({
-        write(c, _e, cb) {
-          out.push(c);
-          cb();
-        },
-      }),
-    },
-  );
-  return { output: Buffer.concat(out), findings, report };
+  return scanStdin(input, chunk, { recordBytes, blockBytes: 1024, inputFormat });
 }
 
 const piece = fc.oneof(

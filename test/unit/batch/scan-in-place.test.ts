@@ -5,43 +5,18 @@
 // And with worker threads: the same again.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { runScan, type ScanOptions } from '../../../src/batch/index.ts';
+import type { ScanOptions } from '../../../src/batch/index.ts';
 import type { AnyFinding } from '../../../src/model.ts';
-import { createEngineDouble, fakeToken } from './engine-double.ts';
-import { ENGINE_DOUBLE_URL, scan, tempDir } from './helpers.ts';
+import { fakeToken } from './engine-double.ts';
+import { ENGINE_DOUBLE_URL, scan, scanStdin, tempDir } from './helpers.ts';
 
 const TOKENS = [fakeToken({ sub: 'a' }), fakeToken({ sub: 'b', x: 'y' })];
 const factory = { module: ENGINE_DOUBLE_URL, exportName: 'createEngineDouble', options: {} };
 
 const where = (f: AnyFinding) =>
   `${f.source.line}|${f.source.pointer}|${'token' in f ? f.token.fingerprint : f.rule}`;
-
-async function fromStdin(input: Buffer, chunk: number, options: Partial<ScanOptions>) {
-  const out: Buffer[] = [];
-  const findings: AnyFinding[] = [];
-  const chunks: Buffer[] = [];
-  for (let i = 0; i < input.length; i += chunk) chunks.push(input.subarray(i, i + chunk));
-  const report = await runScan(
-    { inputs: ['-'], out: '-', ...options },
-    {
-      engine: createEngineDouble(),
-      findings: { write: (f) => void findings.push(f) },
-      stderr: { write: () => true },
-      isTTY: false,
-      stdin: Readable.from(chunks),
-      stdout: new Writable({
-        write(c, _e, cb) {
-          out.push(c);
-          cb();
-        },
-      }),
-    },
-  );
-  return { output: Buffer.concat(out), findings, report };
-}
 
 async function fromFile(dir: string, name: string, input: Buffer, options: Partial<ScanOptions>) {
   const path = join(dir, name);
@@ -72,7 +47,7 @@ describe('a file read in place', () => {
         async (pieces, chunk, recordBytes, blockBytes, inputFormat) => {
           const input = Buffer.from(pieces.join(''), 'latin1');
           const options = { recordBytes, blockBytes, inputFormat };
-          const a = await fromStdin(input, chunk, options);
+          const a = await scanStdin(input, chunk, options);
           const b = await fromFile(dir, `f${n++}.log`, input, options);
           expect(b.output.toString('latin1')).toBe(a.output.toString('latin1'));
           expect(b.findings.map(where)).toEqual(a.findings.map(where));
@@ -112,7 +87,7 @@ describe('a file read in place', () => {
           const input = Buffer.from(text);
           for (const inputFormat of ['har', 'json'] as const) {
             const options = { recordBytes, blockBytes: 1024, inputFormat };
-            const a = await fromStdin(input, chunk, options);
+            const a = await scanStdin(input, chunk, options);
             const b = await fromFile(dir, `f${n++}.json`, input, options);
             expect(b.output.toString()).toBe(a.output.toString());
             expect(b.report.bytesScanned).toBe(input.length);

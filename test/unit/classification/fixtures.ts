@@ -122,6 +122,25 @@ export function decode(token: string): DecodedToken {
   };
 }
 
+/** A decoded compact JWS built as it is, not signed and not parsed: any claims, any header. */
+export function decodedJws(
+  claims: JsonObject,
+  header: JoseHeader = { alg: 'HS256' },
+  o: { kind?: 'jws' | 'unsecured'; signingInput?: string; length?: number } = {},
+): DecodedToken {
+  return {
+    kind: o.kind ?? 'jws',
+    serialization: 'compact',
+    header,
+    headers: [header],
+    payload: { type: 'claims', claims },
+    nested: false,
+    decrypted: false,
+    signing: { input: new TextEncoder().encode(o.signingInput ?? 'a.b'), signature: new Uint8Array(32) },
+    length: o.length ?? 1,
+  };
+}
+
 /** A decoded JWE (compact) with the given protected header, payload not readable. */
 export function jwe(header: JoseHeader): DecodedToken {
   return decode(

@@ -2,21 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { assessRisks, classify, timeStatus } from '../../../src/classification/index.ts';
 import type { DecodedToken, JoseHeader, JsonObject, JsonValue } from '../../../src/model.ts';
-import { NOW, rules } from './fixtures.ts';
-
-function token(claims: JsonObject, header: JoseHeader = { alg: 'HS256' }): DecodedToken {
-  return {
-    kind: 'jws',
-    serialization: 'compact',
-    header,
-    headers: [header],
-    payload: { type: 'claims', claims },
-    nested: false,
-    decrypted: false,
-    signing: { input: new TextEncoder().encode('a.b'), signature: new Uint8Array(32) },
-    length: 1,
-  };
-}
+import { decodedJws, NOW, rules } from './fixtures.ts';
 
 /** classify + timeStatus + assessRisks, timed. */
 function run(decoded: DecodedToken) {
@@ -38,7 +24,7 @@ function deep(depth: number, leaf: JsonValue): JsonObject {
 
 describe('hostile claims', () => {
   it('nesting 10k levels deep', () => {
-    const { classification, ms } = run(token({ sub: 'x', nest: deep(10_000, 'a@b.example') }));
+    const { classification, ms } = run(decodedJws({ sub: 'x', nest: deep(10_000, 'a@b.example') }));
     expect(ms).toBeLessThan(BUDGET_MS);
     expect(classification.claims['sub']).toBe('identifier.subject');
     // the walk stops at its depth bound and marks what it did not walk as unclassified
@@ -49,14 +35,14 @@ describe('hostile claims', () => {
   it('nesting 10k levels deep in arrays', () => {
     let node: JsonValue = ['x'];
     for (let i = 0; i < 10_000; i++) node = [node];
-    const { ms } = run(token({ scope: node, aud: node, groups: node }));
+    const { ms } = run(decodedJws({ scope: node, aud: node, groups: node }));
     expect(ms).toBeLessThan(BUDGET_MS);
   });
 
   it('100k top-level claims', () => {
     const claims: JsonObject = { exp: 1 };
     for (let i = 0; i < 100_000; i++) claims[`c${i}`] = i % 2 ? 'a@b.example' : i;
-    const { classification, status, ms } = run(token(claims));
+    const { classification, status, ms } = run(decodedJws(claims));
     expect(ms).toBeLessThan(BUDGET_MS);
     expect(status.expired).toBe(true);
     expect(Object.keys(classification.claims).length).toBeLessThanOrEqual(
@@ -69,7 +55,7 @@ describe('hostile claims', () => {
     const inner: JsonObject = {};
     for (let i = 0; i < 100_000; i++) inner[`k${i}`] = { v: `10.0.${i % 256}.1` };
     const big = Array.from({ length: 100_000 }, (_, i) => `role${i}`);
-    const { classification, ms } = run(token({ sub: 's', ext: inner, roles: big, aud: big }));
+    const { classification, ms } = run(decodedJws({ sub: 's', ext: inner, roles: big, aud: big }));
     expect(ms).toBeLessThan(BUDGET_MS);
     expect(classification.claims['ext']).toBe('unclassified');
     expect(classification.claims['roles']).toBe('authz.role');
@@ -103,7 +89,7 @@ describe('hostile claims', () => {
         nested: { [s]: s },
       };
       const header: JoseHeader = { alg: 'HS256', kid: s, typ: s, crit: [s, 'b64'], jku: s };
-      const { ms, risks } = run(token(claims, header));
+      const { ms, risks } = run(decodedJws(claims, header));
       expect(ms, s.slice(0, 8)).toBeLessThan(BUDGET_MS);
       for (const r of risks) expect(r.reason.length).toBeLessThan(400);
     }
@@ -132,12 +118,12 @@ describe('hostile claims', () => {
         claims[k] = w;
       }
       const header = { alg: w, kid: w, typ: w, crit: w, b64: w, zip: w, jwk: w } as unknown as JoseHeader;
-      expect(() => run(token(claims, header))).not.toThrow();
+      expect(() => run(decodedJws(claims, header))).not.toThrow();
     }
   });
 
   it('a 1 MB HS256 signing input is not run against the secret list', () => {
-    const decoded = token({ sub: 'x' });
+    const decoded = decodedJws({ sub: 'x' });
     decoded.signing = { input: new Uint8Array(1 << 20), signature: new Uint8Array(32) };
     const { ms, risks } = run(decoded);
     expect(ms).toBeLessThan(BUDGET_MS);

@@ -3,8 +3,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { assessRisks, classify, timeStatus } from '../../../src/classification/index.ts';
-import type { DecodedToken, JoseHeader, JsonObject, JsonValue } from '../../../src/model.ts';
-import { NOW, NOW_S, rules } from './fixtures.ts';
+import type { JoseHeader, JsonObject, JsonValue } from '../../../src/model.ts';
+import { decodedJws, NOW, NOW_S, rules } from './fixtures.ts';
 
 /** A distinctive core no reason template could contain by chance. */
 const core = fc.stringMatching(/^[A-Za-z0-9]{10,24}$/);
@@ -71,20 +71,11 @@ describe('risk reasons', () => {
             ...(alg === 'RS256' ? { jku: headerValues.jku.text } : {}),
           };
           for (const h of Object.values(headerValues)) secrets.push(h.text, h.core);
-          const decoded: DecodedToken = {
+          const decoded = decodedJws(claims, header, {
             kind: alg.toLowerCase() === 'none' ? 'unsecured' : 'jws',
-            serialization: 'compact',
-            header,
-            headers: [header],
-            payload: { type: 'claims', claims },
-            nested: false,
-            decrypted: false,
-            signing: {
-              input: new TextEncoder().encode(JSON.stringify(claims)),
-              signature: new Uint8Array(32),
-            },
+            signingInput: JSON.stringify(claims),
             length: 100,
-          };
+          });
           const classification = classify(decoded, rules());
           const status = timeStatus(claims, NOW);
           const risks = assessRisks({ decoded, classification, status }, { rules: rules(), now: NOW });

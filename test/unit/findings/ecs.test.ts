@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toEcs } from '../../../src/findings/index.ts';
-import { ERROR_FINDING, FINDING, NESTED_FINDING, OPTS } from './fixtures.ts';
+import { ERROR_FINDING, expectExact, FINDING, NESTED_FINDING, OPTS, pick } from './fixtures.ts';
 import { ecsProblems } from './schema-checks.ts';
-
-function expectExact(actual: unknown, expected: unknown): void {
-  expect(JSON.stringify(actual, null, 2)).toBe(JSON.stringify(expected, null, 2));
-}
 
 describe('toEcs', () => {
   it('maps a token finding to an ECS alert', () => {
@@ -48,70 +44,10 @@ describe('toEcs', () => {
       related: {
         hash: ['k1:3q2-7wAAAAAAAAAAAAAAAA'],
       },
-      jwt_redactor: {
-        schema: 'jwt-redactor/finding@1',
-        severity: 'high',
-        source: {
-          kind: 'file',
-          name: 'logs/app.log',
-          line: 42,
-        },
-        token: {
-          kind: 'jws',
-          serialization: 'compact',
-          encoding: [],
-          context: 'bearer',
-          nested: false,
-          fingerprint: 'k1:3q2-7wAAAAAAAAAAAAAAAA',
-          length: 812,
-        },
-        header: {
-          alg: 'RS256',
-          kid: 'sa-key-1',
-          typ: 'JWT',
-        },
-        claims: {
-          iss: 'https://kubernetes.default.svc.cluster.local',
-          sub: 'hmac:k1:q1Xy0bB0c4K2ZJm9Yh1bVg',
-          aud: ['https://kubernetes.default.svc'],
-          exp: 1799999999,
-          iat: 1768472430,
-          'kubernetes.io': {
-            namespace: 'payments',
-            serviceaccount: {
-              name: 'hmac:k1:Zb3vKk0QhPp8z8c2m1QW9A',
-            },
-          },
-        },
-        classification: {
-          identity: 'k8s-service-account',
-          profile: 'kubernetes',
-          token_type: 'access',
-          claims: {
-            iss: 'routing.issuer',
-            sub: 'identifier.subject',
-            aud: 'routing.audience',
-            '/kubernetes.io/namespace': 'routing.namespace',
-            '/kubernetes.io/serviceaccount/name': 'identifier.workload',
-          },
-        },
-        status: {
-          issued_at: '2026-01-15T10:20:30.000Z',
-          expires_at: '2027-01-15T08:39:59.000Z',
-          expired: false,
-          lifetime_seconds: 31527569,
-          remaining_seconds: 31527569,
-        },
-        risks: [
-          {
-            id: 'long-lived',
-            severity: 'high',
-            reason: 'lifetime 364 days, above the 24 h limit',
-            frameworks: ['OWASP-NHI:NHI7:2025'],
-          },
-        ],
-        frameworks: ['OWASP-NHI:NHI2:2025', 'NIST-CSF-2.0:PR.AA-01'],
-      },
+      jwt_redactor: pick(
+        FINDING,
+        'schema severity source token header claims classification status risks frameworks',
+      ),
     });
   });
 
@@ -146,16 +82,7 @@ describe('toEcs', () => {
         code: 'ERR_RECORD_TOO_LARGE',
         message: 'record is 12 MiB, above the 8 MiB limit',
       },
-      jwt_redactor: {
-        schema: 'jwt-redactor/finding@1',
-        severity: 'medium',
-        source: {
-          kind: 'kafka',
-          topic: 'app-logs',
-          partition: 3,
-          offset: '1200',
-        },
-      },
+      jwt_redactor: pick(ERROR_FINDING, 'schema severity source'),
     });
   });
 

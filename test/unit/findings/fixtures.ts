@@ -1,6 +1,9 @@
 // Fixed findings for the exact-output tests and the docs example. Shaped the way the engine builds
-// them: sensitive claim values already replaced by `hmac:<keyid>:<fp>`.
+// them: sensitive claim values already replaced by `hmac:<keyid>:<fp>`. Written in the key order of
+// the native schema, so a fixture is also its own expected native output; deep-frozen, so a
+// formatter that writes into its input throws instead of changing what the tests expect.
 
+import { expect } from 'vitest';
 import type { FormatOptions } from '../../../src/findings/index.ts';
 import type { ErrorFinding, Finding } from '../../../src/model.ts';
 
@@ -10,7 +13,7 @@ export const OPTS: FormatOptions = {
   informationUri: 'https://www.npmjs.com/package/jwt-redactor',
 };
 
-export const FINDING: Finding = {
+export const FINDING: Finding = deepFreeze({
   schema: 'jwt-redactor/finding@1',
   id: 'f-01JH7Q3M8Z',
   time: '2026-01-15T10:20:30.000Z',
@@ -64,9 +67,9 @@ export const FINDING: Finding = {
   ],
   frameworks: ['OWASP-NHI:NHI2:2025', 'NIST-CSF-2.0:PR.AA-01'],
   action: 'sanitize',
-};
+});
 
-export const ERROR_FINDING: ErrorFinding = {
+export const ERROR_FINDING: ErrorFinding = deepFreeze({
   schema: 'jwt-redactor/finding@1',
   id: 'e-01JH7Q3N2K',
   time: '2026-01-15T10:20:31.500Z',
@@ -75,10 +78,10 @@ export const ERROR_FINDING: ErrorFinding = {
   source: { kind: 'kafka', topic: 'app-logs', partition: 3, offset: '1200' },
   error: { code: 'ERR_RECORD_TOO_LARGE', reason: 'record is 12 MiB, above the 8 MiB limit' },
   action: 'quarantine',
-};
+});
 
 /** A JWE (decrypted with a configured key) wrapping a JWS, found in a HAR inside an archive. */
-export const NESTED_FINDING: Finding = {
+export const NESTED_FINDING: Finding = deepFreeze({
   schema: 'jwt-redactor/finding@1',
   id: 'f-01JH7Q3P0A',
   time: '2026-01-15T10:21:00.000Z',
@@ -134,4 +137,31 @@ export const NESTED_FINDING: Finding = {
     frameworks: [],
     action: 'mask',
   },
-};
+});
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Equal including key order: the JSON text is compared, not just the values. */
+export function expectExact(actual: unknown, expected: unknown): void {
+  expect(JSON.stringify(actual, null, 2)).toBe(JSON.stringify(expected, null, 2));
+}
+
+/**
+ * The fields of a fixture named in `keys` (space-separated), in that order: the formats copy parts of
+ * the native finding verbatim, so their expected outputs say which parts go where, and take the
+ * values from here.
+ */
+export function pick(finding: object, keys: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of keys.split(' ')) {
+    if (!Object.hasOwn(finding, k)) throw new Error(`fixture has no ${k}`);
+    out[k] = (finding as Record<string, unknown>)[k];
+  }
+  return out;
+}

@@ -1,24 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { OCSF_VERSION, toOcsf } from '../../../src/findings/index.ts';
 import type { Severity } from '../../../src/model.ts';
-import { ERROR_FINDING, FINDING, NESTED_FINDING, OPTS } from './fixtures.ts';
+import { ERROR_FINDING, expectExact, FINDING, NESTED_FINDING, OPTS, pick } from './fixtures.ts';
 import { ocsfProblems } from './schema-checks.ts';
 
-function expectExact(actual: unknown, expected: unknown): void {
-  expect(JSON.stringify(actual, null, 2)).toBe(JSON.stringify(expected, null, 2));
-}
+/** The class and activity every finding is written as. */
+const DETECTION_FINDING_CREATE = {
+  activity_id: 1,
+  activity_name: 'Create',
+  category_uid: 2,
+  category_name: 'Findings',
+  class_uid: 2004,
+  class_name: 'Detection Finding',
+  type_uid: 200401,
+  type_name: 'Detection Finding: Create',
+};
 
 describe('toOcsf (Detection Finding, class 2004)', () => {
   it('maps a token finding', () => {
     expectExact(toOcsf(FINDING, OPTS), {
-      activity_id: 1,
-      activity_name: 'Create',
-      category_uid: 2,
-      category_name: 'Findings',
-      class_uid: 2004,
-      class_name: 'Detection Finding',
-      type_uid: 200401,
-      type_name: 'Detection Finding: Create',
+      ...DETECTION_FINDING_CREATE,
       severity_id: 4,
       severity: 'High',
       status_id: 1,
@@ -57,54 +58,7 @@ describe('toOcsf (Detection Finding, class 2004)', () => {
         {
           type: 'JSON Web Token',
           uid: 'k1:3q2-7wAAAAAAAAAAAAAAAA',
-          data: {
-            token: {
-              kind: 'jws',
-              serialization: 'compact',
-              encoding: [],
-              context: 'bearer',
-              nested: false,
-              fingerprint: 'k1:3q2-7wAAAAAAAAAAAAAAAA',
-              length: 812,
-            },
-            header: {
-              alg: 'RS256',
-              kid: 'sa-key-1',
-              typ: 'JWT',
-            },
-            claims: {
-              iss: 'https://kubernetes.default.svc.cluster.local',
-              sub: 'hmac:k1:q1Xy0bB0c4K2ZJm9Yh1bVg',
-              aud: ['https://kubernetes.default.svc'],
-              exp: 1799999999,
-              iat: 1768472430,
-              'kubernetes.io': {
-                namespace: 'payments',
-                serviceaccount: {
-                  name: 'hmac:k1:Zb3vKk0QhPp8z8c2m1QW9A',
-                },
-              },
-            },
-            classification: {
-              identity: 'k8s-service-account',
-              profile: 'kubernetes',
-              token_type: 'access',
-              claims: {
-                iss: 'routing.issuer',
-                sub: 'identifier.subject',
-                aud: 'routing.audience',
-                '/kubernetes.io/namespace': 'routing.namespace',
-                '/kubernetes.io/serviceaccount/name': 'identifier.workload',
-              },
-            },
-            status: {
-              issued_at: '2026-01-15T10:20:30.000Z',
-              expires_at: '2027-01-15T08:39:59.000Z',
-              expired: false,
-              lifetime_seconds: 31527569,
-              remaining_seconds: 31527569,
-            },
-          },
+          data: pick(FINDING, 'token header claims classification status'),
         },
       ],
       evidences: [
@@ -115,43 +69,18 @@ describe('toOcsf (Detection Finding, class 2004)', () => {
             type_id: 1,
             type: 'Regular File',
           },
-          data: {
-            source: {
-              kind: 'file',
-              name: 'logs/app.log',
-              line: 42,
-            },
-          },
+          data: pick(FINDING, 'source'),
         },
       ],
       unmapped: {
-        jwt_redactor: {
-          schema: 'jwt-redactor/finding@1',
-          risks: [
-            {
-              id: 'long-lived',
-              severity: 'high',
-              reason: 'lifetime 364 days, above the 24 h limit',
-              frameworks: ['OWASP-NHI:NHI7:2025'],
-            },
-          ],
-          frameworks: ['OWASP-NHI:NHI2:2025', 'NIST-CSF-2.0:PR.AA-01'],
-          action: 'sanitize',
-        },
+        jwt_redactor: pick(FINDING, 'schema risks frameworks action'),
       },
     });
   });
 
   it('maps a processing error', () => {
     expectExact(toOcsf(ERROR_FINDING, OPTS), {
-      activity_id: 1,
-      activity_name: 'Create',
-      category_uid: 2,
-      category_name: 'Findings',
-      class_uid: 2004,
-      class_name: 'Detection Finding',
-      type_uid: 200401,
-      type_name: 'Detection Finding: Create',
+      ...DETECTION_FINDING_CREATE,
       severity_id: 3,
       severity: 'Medium',
       status_id: 1,
@@ -185,25 +114,11 @@ describe('toOcsf (Detection Finding, class 2004)', () => {
       },
       evidences: [
         {
-          data: {
-            source: {
-              kind: 'kafka',
-              topic: 'app-logs',
-              partition: 3,
-              offset: '1200',
-            },
-          },
+          data: pick(ERROR_FINDING, 'source'),
         },
       ],
       unmapped: {
-        jwt_redactor: {
-          schema: 'jwt-redactor/finding@1',
-          error: {
-            code: 'ERR_RECORD_TOO_LARGE',
-            reason: 'record is 12 MiB, above the 8 MiB limit',
-          },
-          action: 'quarantine',
-        },
+        jwt_redactor: pick(ERROR_FINDING, 'schema error action'),
       },
     });
   });
