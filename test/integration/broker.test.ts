@@ -21,6 +21,7 @@ import {
   startKafkaBroker,
   suppressTimeoutNegativeWarning,
 } from '../../scripts/kafka/broker.ts';
+import { createTopicsSettled } from '../../src/kafka/index.ts';
 
 suppressTimeoutNegativeWarning();
 
@@ -118,13 +119,10 @@ describe('test Kafka broker', () => {
     let processor: Consumer | undefined;
     try {
       await admin.connect();
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: [
-          { topic: input, numPartitions: PARTITIONS },
-          { topic: output, numPartitions: PARTITIONS },
-        ],
-      });
+      await createTopicsSettled(admin, [
+        { topic: input, numPartitions: PARTITIONS },
+        { topic: output, numPartitions: PARTITIONS },
+      ]);
       const metadata = await admin.fetchTopicMetadata({ topics: [input, output] });
       for (const t of metadata.topics) expect(t.partitions).toHaveLength(PARTITIONS);
 
@@ -266,7 +264,7 @@ describe('test Kafka broker', () => {
     const assigned: number[][] = [[], []];
     try {
       await admin.connect();
-      await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS }] });
+      await createTopicsSettled(admin, [{ topic, numPartitions: PARTITIONS }]);
       await producer.connect();
       await producer.send({
         topic,
@@ -344,7 +342,7 @@ describe('test Kafka broker', () => {
     const groupId = 'restart-group';
     try {
       await admin.connect();
-      await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS }] });
+      await createTopicsSettled(admin, [{ topic, numPartitions: PARTITIONS }]);
       await tx.connect();
       const transaction = await tx.transaction();
       await transaction.send({
