@@ -69,7 +69,7 @@ const HEAD_END = LITS + 16 * MAX_LITERALS;
 export function createTeddy(
   literals: readonly string[],
   buckets: readonly number[],
-  wasm: WasmApi | undefined = GLOBAL_WASM,
+  wasm: WasmApi | null = GLOBAL_WASM ?? null,
   variants: readonly string[] = [TEDDY_WASM_RELAXED, TEDDY_WASM_PLAIN],
 ): Teddy | null {
   checkLiterals(literals, buckets);
@@ -135,8 +135,8 @@ function checkLiterals(literals: readonly string[], buckets: readonly number[]):
 type Instance = { memory: { buffer: ArrayBuffer }; find: Find };
 
 /** The relaxed-SIMD module where it validates, else the plain-SIMD one, else null. */
-function instantiate(wasm: WasmApi | undefined, variants: readonly string[]): Instance | null {
-  if (wasm === undefined) return null;
+function instantiate(wasm: WasmApi | null, variants: readonly string[]): Instance | null {
+  if (wasm === null) return null;
   for (const b64 of variants) {
     const instance = instantiateOne(wasm, b64);
     if (instance !== null) return instance;
