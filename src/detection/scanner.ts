@@ -4,9 +4,10 @@
 // of three fixed strings, one per alignment of `"alg"` in the decoded bytes (`ImFsZy`,
 // `JhbGci`, `iYWxnI`). Base64 of a token (Kubernetes Secret data, HAR bodies) holds the base64
 // of those at three alignments again: nine more needles. JSON serializations are found by
-// their `signature(s)`/`ciphertext` member names. Needles are searched with Buffer#indexOf
-// (native, vectorised); only around a hit do we decode and parse, and that work is paid from
-// a budget proportional to the input, so hostile input cannot make a scan super-linear.
+// their `signature(s)`/`ciphertext` member names. All needles are found in one WebAssembly SIMD
+// pass (teddy.ts), or with one Buffer#indexOf pass each where WebAssembly SIMD is unavailable;
+// only around a hit do we decode and parse, and that work is paid from a budget proportional
+// to the input, so hostile input cannot make a scan super-linear.
 import type { Encoding, TokenContext } from '../model.ts';
 import { Budget } from './budget.ts';
 import {
