@@ -82,6 +82,12 @@ const L = {
   hi2: 14,
   nib: 15,
   m: 16,
+  lo: 17, // low nibbles of the current block
+  hi: 18, // high nibbles of the current block
+  r0: 19, // window byte 0 matches of the current block
+  r1: 20, // window byte 1 matches of the current block
+  p0: 21, // r0 of the previous block
+  p1: 22, // r1 of the previous block
 } as const;
 
 // Instructions.
@@ -130,31 +136,22 @@ const end = [0x0b];
 const br = (d: number) => [0x0c, ...uleb(d)];
 const br_if = (d: number) => [0x0d, ...uleb(d)];
 
-/** Candidate buckets of the 16 positions whose window byte k is in the vector loaded at `offset`. */
-function nibbleMatch(offset: number, lo: number, hi: number, swizzle: number[]): number[] {
-  return [
-    // (v128.and (i8x16.swizzle lo (v128.and v nib)) (i8x16.swizzle hi (i8x16.shr_u v 4)))
-    ...get(lo),
-    ...get(L.i),
-    ...v128.load(offset),
-    ...get(L.nib),
-    ...v128.and,
-    ...swizzle,
-    ...get(hi),
-    ...get(L.i),
-    ...v128.load(offset),
-    ...i32c(4),
-    ...i8x16.shr_u,
-    ...swizzle,
-    ...v128.and,
-  ];
+/** Buckets whose window byte matches each byte of the block: (lo[n_lo] & hi[n_hi]) per lane. */
+function lookup(lo: number, hi: number, swizzle: number[]): number[] {
+  // (v128.and (swizzle $lo_k $lo) (swizzle $hi_k $hi))
+  return [...get(lo), ...get(L.lo), ...swizzle, ...get(hi), ...get(L.hi), ...swizzle, ...v128.and];
+}
+
+/** The 16 lanes of concat(a, b) starting at lane `from` (x86: palignr). */
+function concatFrom(from: number): number[] {
+  return simd(0x0d, ...Array.from({ length: 16 }, (_, k) => from + k));
 }
 
 function body(swizzle: number[]): number[] {
   const locals = vec([
     [5, I32], // out bits pos mb j
     [1, I64], // w
-    [8, V128], // lo0 hi0 lo1 hi1 lo2 hi2 nib m
+    [14, V128], // lo0 hi0 lo1 hi1 lo2 hi2 nib m lo hi r0 r1 p0 p1
   ]);
   const code = [
     // load the six nibble tables and the 0x0f splat into locals
@@ -172,15 +169,43 @@ function body(swizzle: number[]): number[] {
     ...loop, // $blocks: one iteration per 16 positions
     ...get(L.i),
     ...get(L.end),
+    ...i32c(2),
+    ...i32.add,
     ...i32.ge_u,
-    ...br_if(1), // i >= end: br $done
-    // m = match(window byte 0) & match(byte 1) & match(byte 2): bucket bits per position
-    ...nibbleMatch(INPUT, L.lo0, L.hi0, swizzle),
-    ...nibbleMatch(INPUT + 1, L.lo1, L.hi1, swizzle),
+    ...br_if(1), // i >= end + 2 (the last window starting before end ends there): br $done
+    // Lane j of this block is position q = i + j, taken as the window's LAST byte: a window
+    // starts at p = q - 2. Its byte 0 matched in r0 two lanes back and byte 1 in r1 one lane
+    // back, reaching into the previous block (p0, p1; zero before the first block).
+    ...get(L.i),
+    ...v128.load(INPUT),
+    ...set(L.m),
+    ...get(L.m),
+    ...get(L.nib),
     ...v128.and,
-    ...nibbleMatch(INPUT + 2, L.lo2, L.hi2, swizzle),
+    ...set(L.lo),
+    ...get(L.m),
+    ...i32c(4),
+    ...i8x16.shr_u,
+    ...set(L.hi),
+    ...lookup(L.lo0, L.hi0, swizzle),
+    ...set(L.r0),
+    ...lookup(L.lo1, L.hi1, swizzle),
+    ...set(L.r1),
+    // m = r2 & (p1:r1 shifted by one lane) & (p0:r0 shifted by two)
+    ...lookup(L.lo2, L.hi2, swizzle),
+    ...get(L.p1),
+    ...get(L.r1),
+    ...concatFrom(15),
+    ...v128.and,
+    ...get(L.p0),
+    ...get(L.r0),
+    ...concatFrom(14),
     ...v128.and,
     ...set(L.m),
+    ...get(L.r0),
+    ...set(L.p0),
+    ...get(L.r1),
+    ...set(L.p1),
     // bits = bitmask(m == 0) ^ 0xffff: one bit per candidate position
     ...get(L.m),
     ...i32c(0),
@@ -196,11 +221,13 @@ function body(swizzle: number[]): number[] {
     ...get(L.m),
     ...v128.store(SCRATCH),
     ...loop, // $lanes: each candidate position, lowest first
-    // pos = i + ctz(bits); positions at or past end belong to no one: stop
+    // pos = i + ctz(bits) - 2; positions at or past end belong to no one: stop
     ...get(L.i),
     ...get(L.bits),
     ...i32.ctz,
     ...i32.add,
+    ...i32c(2),
+    ...i32.sub,
     ...set(L.pos),
     ...get(L.pos),
     ...get(L.end),

@@ -5,9 +5,11 @@
 // Design. Each literal is put in one of 8 buckets (bit b of a byte stands for bucket b). For each of
 // the first three bytes of a literal (its "window") there are two 16-byte tables, indexed by the low
 // and the high nibble of a byte: table[n] has bit b set when some literal of bucket b has nibble n
-// there. For 16 positions at once, i8x16.swizzle looks the six tables up with the nibbles of the
-// bytes at offsets 0, 1 and 2, and the AND of the six lookups leaves, per position, the buckets whose
-// window may start there. A bucket with one literal matches its window exactly; a bucket with two
+// there. For a block of 16 bytes, i8x16.swizzle looks the six tables up with the block's nibbles,
+// giving per byte the buckets whose window byte 0, 1 or 2 it can be (r0, r1, r2). Taking each byte as
+// the last of a window, r2 AND r1 one lane back AND r0 two lanes back (i8x16.shuffle of the previous
+// and current block's results, x86 palignr) leaves the buckets whose window may start two bytes
+// earlier: one load and two nibble splits per 16 bytes. A bucket with one literal matches its window exactly; a bucket with two
 // can also match the cross products of their nibbles, so the literals sharing a bucket are chosen to
 // share window bytes. Every candidate position is then checked exactly, still in WebAssembly, against
 // each literal of its buckets (a masked 8-byte compare), and only true hits come out, in position
