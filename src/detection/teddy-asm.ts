@@ -1,6 +1,6 @@
 // Source of the WebAssembly prefilter used by teddy.ts, as a small assembler: each helper emits
-// the bytes of one instruction, and the function body below reads like the text format (the
-// equivalent .wat is given in the comments). `npm run build:wasm` writes the module's bytes to
+// the bytes of one instruction named as in the text format (get = local.get, ...), so the
+// function body below reads as a .wat listing; comments name its blocks and branch targets. `npm run build:wasm` writes the module's bytes to
 // teddy-wasm.ts; test/unit/detection/teddy.test.ts checks that the committed bytes are what this
 // file assembles, so the two cannot drift.
 //
