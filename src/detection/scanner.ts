@@ -4,9 +4,10 @@
 // of three fixed strings, one per alignment of `"alg"` in the decoded bytes (`ImFsZy`,
 // `JhbGci`, `iYWxnI`). Base64 of a token (Kubernetes Secret data, HAR bodies) holds the base64
 // of those at three alignments again: nine more needles. JSON serializations are found by
-// their `signature(s)`/`ciphertext` member names. Needles are searched with Buffer#indexOf
-// (native, vectorised); only around a hit do we decode and parse, and that work is paid from
-// a budget proportional to the input, so hostile input cannot make a scan super-linear.
+// their `signature(s)`/`ciphertext` member names. All needles are found in one WebAssembly SIMD
+// pass (teddy.ts), or with one Buffer#indexOf pass each where WebAssembly SIMD is unavailable;
+// only around a hit do we decode and parse, and that work is paid from a budget proportional
+// to the input, so hostile input cannot make a scan super-linear.
 import type { Encoding, TokenContext } from '../model.ts';
 import { Budget } from './budget.ts';
 import {
@@ -21,6 +22,7 @@ import {
 } from './bytes.ts';
 import { detectCompact } from './compact.ts';
 import { detectJsonSerialization, newJsonAnchorMemo } from './json-serialization.ts';
+import { createTeddy, type Hits, type Teddy } from './teddy.ts';
 import {
   DEFAULT_SCAN_OPTIONS,
   type ScanItem,
@@ -35,31 +37,37 @@ interface Needle {
   kind: NeedleKind;
   /** Offset from the needle's match to the position handed to the detector. */
   back: number;
+  /** Teddy bucket (teddy.ts): needles sharing one share bytes at the start, for fewer false candidates. */
+  bucket: number;
+  /** Position in NEEDLES. */
+  index: number;
 }
 
-function needle(text: string, kind: NeedleKind, back = 0): Needle {
-  return { bytes: Buffer.from(text, 'latin1'), kind, back };
+let needleCount = 0;
+function needle(text: string, kind: NeedleKind, bucket: number, back = 0): Needle {
+  return { bytes: Buffer.from(text, 'latin1'), kind, back, bucket, index: needleCount++ };
 }
 
 // Which substring of each needle is searched was chosen by measurement on log text: Node's
 // indexOf speed depends on the needle's characters (from ~1 to ~28 GB/s), and any substring
 // that still pins the alignment will do, since the detectors re-read the bytes around a hit.
+// Buckets (third argument) were chosen by counting false candidates on log text and base64.
 const NEEDLES: readonly Needle[] = [
-  needle('bGci', 'alg'), // JhbGci
-  needle('ImFsZy', 'alg'),
-  needle('YWxnI', 'alg'), // iYWxnI
-  needle('gnature', 'json', 2), // "signature", "signatures"
-  needle('hertext', 'json', 3), // "ciphertext"
+  needle('bGci', 'alg', 0), // JhbGci
+  needle('ImFsZy', 'alg', 1),
+  needle('YWxnI', 'alg', 2), // iYWxnI
+  needle('gnature', 'json', 3, 2), // "signature", "signatures"
+  needle('hertext', 'json', 4, 3), // "ciphertext"
   // base64 of the three alg needles at the three byte alignments (see test/unit/detection/needles.test.ts).
-  needle('R2Np', 'b64'), // SmhiR2Np
-  needle('Ykdja', 'b64'), // poYkdja
-  needle('KaGJHY2', 'b64'),
-  needle('W1Gc1p', 'b64'), // SW1Gc1p5
-  needle('RnNae', 'b64'), // ltRnNae
-  needle('UZzWn', 'b64'), // JbUZzWn (J is every third byte of a run of eyJ)
-  needle('VlXeG5J', 'b64'), // aVlXeG5J
-  needle('V3huS', 'b64'), // lZV3huS
-  needle('WVd4bk', 'b64'), // pWVd4bk
+  needle('R2Np', 'b64', 5), // SmhiR2Np
+  needle('Ykdja', 'b64', 2), // poYkdja
+  needle('KaGJHY2', 'b64', 1),
+  needle('W1Gc1p', 'b64', 7), // SW1Gc1p5
+  needle('RnNae', 'b64', 5), // ltRnNae
+  needle('UZzWn', 'b64', 6), // JbUZzWn (J is every third byte of a run of eyJ)
+  needle('VlXeG5J', 'b64', 6), // aVlXeG5J
+  needle('V3huS', 'b64', 6), // lZV3huS
+  needle('WVd4bk', 'b64', 7), // pWVd4bk
 ];
 
 const NEEDLE_TEXTS = NEEDLES.map((n) => n.bytes.toString('latin1'));
@@ -77,6 +85,55 @@ const GAP_NEEDLES = NEEDLES.filter((n) => n.kind !== 'alg');
 interface Hit {
   at: number;
   needle: Needle;
+}
+
+// One WebAssembly SIMD pass finds every needle (teddy.ts); null where it cannot run, and then
+// each needle is searched with Buffer#indexOf as before. Both give the same hits in the same order.
+const TEDDY = createTeddy(
+  NEEDLES.map((n) => n.bytes.toString('latin1')),
+  NEEDLES.map((n) => n.bucket),
+);
+let teddy: Teddy | null = TEDDY;
+
+/** Tests only: false runs the indexOf path (as where WebAssembly SIMD is unavailable). */
+export function usePrefilter(on: boolean): void {
+  teddy = on ? TEDDY : null;
+}
+
+/** Whether the WebAssembly prefilter is in use. */
+export function prefilterInUse(): boolean {
+  return teddy !== null;
+}
+
+/** Hits of `needles` found by one Teddy pass over a range, searched again for sub-ranges. */
+type HitSource = (s: number, e: number, needles: readonly Needle[]) => Hit[];
+
+/** A hit source over buf[floor, limit): the Teddy pass runs once, on first use. */
+function teddyHits(t: Teddy, buf: Uint8Array, floor: number, limit: number): HitSource {
+  let all: Hits | null = null;
+  return (s, e, needles) => {
+    all ??= t.find(buf, floor, limit);
+    const { pos, lit } = all;
+    let wanted = 0;
+    for (const n of needles) wanted |= 1 << n.index;
+    // first hit at or after s
+    let lo = 0;
+    let hi = pos.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (pos[mid]! < s) lo = mid + 1;
+      else hi = mid;
+    }
+    const hits: Hit[] = [];
+    for (let k = lo; k < pos.length && pos[k]! < e; k++) {
+      const n = NEEDLES[lit[k]!]!;
+      if ((wanted & (1 << n.index)) !== 0 && pos[k]! + n.bytes.length <= e)
+        hits.push({ at: pos[k]! - n.back, needle: n });
+    }
+    // the order hitsOf gives: by position handed to the detector, then by needle
+    if (hits.length > 1) hits.sort((a, b) => a.at - b.at || a.needle.index - b.needle.index);
+    return hits;
+  };
 }
 
 /** Hits of `needles` in buf[s, e), sorted by position (absolute offsets). */
@@ -205,9 +262,21 @@ function scanRange(
   const range = Buffer.from(buf.buffer, buf.byteOffset + floor, limit - floor);
   // No dot, no compact token; no quote of any kind, no JSON serialization. Both checks are
   // single-byte searches, far cheaper than the needles they spare (base64 blobs have neither).
-  const hasDot = range.indexOf(DOT) !== -1;
-  const hasQuote = range.indexOf(QUOTE) !== -1 || range.indexOf(PCT) !== -1 || range.indexOf(AMP) !== -1;
-  for (const hit of hasDot ? hitsOf(buf, floor, limit, ALG_NEEDLES) : []) {
+  // With the one-pass prefilter there is nothing to spare: they are made only when a hit needs them.
+  let dot: boolean | undefined;
+  let quote: boolean | undefined;
+  const hasDot = () => (dot ??= range.indexOf(DOT) !== -1);
+  const hasQuote = () =>
+    (quote ??= range.indexOf(QUOTE) !== -1 || range.indexOf(PCT) !== -1 || range.indexOf(AMP) !== -1);
+  const hitsIn: HitSource =
+    teddy === null ? (s, e, needles) => hitsOf(buf, s, e, needles) : teddyHits(teddy, buf, floor, limit);
+  let algHits: Hit[];
+  if (teddy === null) algHits = hasDot() ? hitsIn(floor, limit, ALG_NEEDLES) : [];
+  else {
+    algHits = hitsIn(floor, limit, ALG_NEEDLES);
+    if (algHits.length > 0 && !hasDot()) algHits = [];
+  }
+  for (const hit of algHits) {
     if (hit.at < claimed || state.budget.exceeded) continue;
     const r = detectCompact(buf, hit.at, claimed, limit, maxTokenLength, state.budget);
     if (r.type === 'none') continue;
@@ -232,21 +301,21 @@ function scanRange(
 
   // Phase 2: JSON serializations and base64-wrapped tokens, searched only between compact
   // tokens: base64 is the slowest text for indexOf, and token bytes hold nothing more.
-  const needles = (depth < state.opts.maxBase64Depth ? GAP_NEEDLES : JSON_NEEDLES).filter(
-    (n) => hasQuote || n.kind !== 'json',
-  );
+  const gapNeedles = depth < state.opts.maxBase64Depth ? GAP_NEEDLES : JSON_NEEDLES;
+  const needles = teddy === null ? gapNeedles.filter((n) => hasQuote() || n.kind !== 'json') : gapNeedles;
   const others: ScanItem[] = [];
   const memo = newJsonAnchorMemo();
   claimed = floor;
   let gapStart = floor;
   for (let g = 0; g <= compact.length; g++) {
     const gapEnd = g < compact.length ? compact[g]!.start : limit;
-    const hits = gapEnd - gapStart >= 4 ? hitsOf(buf, gapStart, gapEnd, needles) : [];
+    const hits = gapEnd - gapStart >= 4 && needles.length > 0 ? hitsIn(gapStart, gapEnd, needles) : [];
     for (const hit of hits) {
       const at = hit.at;
       if (at < claimed || state.budget.exceeded) continue;
       let item: ScanItem | null;
       if (hit.needle.kind === 'json') {
+        if (!hasQuote()) continue; // as if the needle had not been searched
         if (!startsWithAscii(buf, at, 'sig') && !startsWithAscii(buf, at, 'cip')) continue;
         item = detectJsonSerialization(buf, at, claimed, limit, maxTokenLength, state.budget, memo);
       } else item = scanBase64Run(buf, at, claimed, limit, depth, state);
