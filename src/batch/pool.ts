@@ -44,12 +44,41 @@ const WORKER_YOUNG_MB = 4;
 const DEPTH = 2;
 
 /**
- * Above this resident size, this thread stops running jobs itself and leaves them to the workers.
- * Engine work makes garbage, and this thread's heap, unlike a worker's, cannot be given a smaller
- * young generation: once grown it stays grown. Measured on a 2-core machine: a scan's peak then stays
- * under ~250 MB with one worker (the target is 256 MB), at some cost in speed on HAR.
+ * Above this resident size, this thread stops running jobs itself and leaves them to the workers: a
+ * last-resort valve, not a regulator. Engine work makes garbage, and this thread's heap, unlike a
+ * worker's, cannot be given a smaller young generation; V8 grows it in a step or two (to ~60-90 MB of
+ * heap) and it then stays grown, which stopping here does not undo. Measured on a 2-core machine
+ * (1 GiB JSONL, 300 MB HAR, one worker), without any valve: peaks of 184-218 MB. The former limit of
+ * 208 MB sat inside that range: it tripped on that one-off step in about one run in three, after which
+ * this thread ran almost no engine work for the rest of the scan (a 2-thread scan then ran at 1.0x
+ * the 1-thread speed) while the peak came out no lower (212-226 MB). At 236 MB it trips only if
+ * memory goes beyond anything measured, and still keeps this thread's heap from growing further.
  */
-const LOCAL_RSS_LIMIT = 208 * 1024 * 1024;
+const LOCAL_RSS_LIMIT = 236 * 1024 * 1024;
+/** Resident size is read at most this often (a read is a /proc file read, ~20-40 us; jobs take ~0.5 ms). */
+const RSS_CHECK_MS = 20;
+
+/**
+ * True when the last reading of `read()` was above `limit`; reads again only once `intervalMs` have
+ * passed since the last reading (by `now`), so a per-job question costs a clock read.
+ */
+export function rssAbove(
+  limit: number,
+  read: () => number = process.memoryUsage.rss,
+  now: () => number = performance.now.bind(performance),
+  intervalMs = RSS_CHECK_MS,
+): () => boolean {
+  let at = Number.NEGATIVE_INFINITY;
+  let above = false;
+  return () => {
+    const t = now();
+    if (t - at >= intervalMs) {
+      at = t;
+      above = read() > limit;
+    }
+    return above;
+  };
+}
 
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
 
@@ -206,9 +235,10 @@ export async function createWorkerPool(
     return best;
   };
 
+  const memoryTight = rssAbove(LOCAL_RSS_LIMIT);
   /** With a local engine: a ready worker to queue a job on when memory is tight, else undefined. */
   const overflow = (): Slot | undefined => {
-    if (process.memoryUsage.rss() <= LOCAL_RSS_LIMIT) return undefined;
+    if (!memoryTight()) return undefined;
     let best: Slot | undefined;
     for (const s of slots)
       if (!s.dead && s.ready && (best === undefined || queued(s) < queued(best))) best = s;
