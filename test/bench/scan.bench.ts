@@ -10,8 +10,10 @@
 //   scan 2 : the same with 2 worker threads (engineFactory), the thread's own engine given as the CLI does
 // Both scans are timed from before the engine is built to the end of runScan. Printed: MB/s, the
 // scan/engine ratio (overhead target <= 30%: ratio >= 70%), peak RSS (target <= 256 MB) and the worker
-// speed-up (target >= 1.7x on 2 cores). Tokens sit in 2% of the JSONL lines and in 40% of the HAR
-// entries (half of whose bodies are base64): dense on purpose.
+// speed-up (target >= 1.7x on 2 cores) twice: over the 1-thread scan, which already uses part of the
+// second core (GC helper threads, file I/O threads), and over the same 1-thread scan held to one core
+// with taskset. Tokens sit in 2% of the JSONL lines and in 40% of the HAR entries (half of whose bodies
+// are base64): dense on purpose.
 // Run: node test/bench/scan.bench.ts   (BENCH_SCALE=0.05 for a quick run; BENCH_RUNS=3 runs each
 // measurement 3 times, interleaved, and prints the median and the range; part of `npm run bench`)
 import { spawnSync } from 'node:child_process';
@@ -153,11 +155,14 @@ export async function makeHar(path: string, size: number, toks: string[]): Promi
   });
 }
 
-function runChild(args: Record<string, unknown>): ChildResult {
-  const r = spawnSync(process.execPath, [SELF, '--child', JSON.stringify(args)], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 24,
-  });
+/** `taskset` runs a child on one core (all its threads: GC helpers, file I/O, workers); Linux only. */
+const TASKSET = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+
+function runChild(args: Record<string, unknown>, oneCore = false): ChildResult {
+  const argv = [SELF, '--child', JSON.stringify(args)];
+  const r = oneCore
+    ? spawnSync('taskset', ['-c', '0', process.execPath, ...argv], { encoding: 'utf8', maxBuffer: 1 << 24 })
+    : spawnSync(process.execPath, argv, { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`bench child failed (${JSON.stringify(args)}):\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
 }
@@ -327,7 +332,7 @@ export async function runScanBench(): Promise<void> {
       `\nscan benchmark (BENCH_SCALE=${SCALE}, ${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(2)}; inputs generated in ${((performance.now() - t0) / 1000).toFixed(1)} s${RUNS > 1 ? `; median of ${RUNS} interleaved runs, range below` : ''})\n`,
     );
     process.stdout.write(
-      'input            size     engine MB/s  scan MB/s  scan/engine  peak RSS   2 workers MB/s  speed-up  peak RSS  load\n',
+      'input            size     engine MB/s  scan MB/s  scan/engine  peak RSS   2 workers MB/s  speed-up  peak RSS  load   1 core MB/s  speed-up\n',
     );
     for (const [name, file] of [
       ['JSONL export', jsonl],
@@ -337,7 +342,12 @@ export async function runScanBench(): Promise<void> {
       const engine: ChildResult[] = [];
       const one: ChildResult[] = [];
       const two: ChildResult[] = [];
+      const pinned: ChildResult[] = [];
       for (let run = 0; run < RUNS; run++) {
+        if (TASKSET) {
+          pinned.push(runChild({ mode: 'scan', file, out: join(dir, `out-p-${name.length}`) }, true));
+          rmSync(join(dir, `out-p-${name.length}`), { recursive: true, force: true });
+        }
         engine.push(runChild({ mode: 'engine', file }));
         one.push(runChild({ mode: 'scan', file, out: join(dir, `out-1-${name.length}`) }));
         rmSync(join(dir, `out-1-${name.length}`), { recursive: true, force: true });
@@ -349,8 +359,13 @@ export async function runScanBench(): Promise<void> {
       // Ratios and speed-ups are taken within a run (same machine state), then the median.
       const ratio = one.map((o, i) => (mbps(o) / mbps(engine[i]!)) * 100);
       const speedUp = two.map((t, i) => mbps(t) / mbps(one[i]!));
+      // The same scan with every thread of the process held to one core (taskset): "one core".
+      const coreUp = pinned.map((p, i) => mbps(two[i]!) / mbps(p));
+      const pinnedCols = TASKSET
+        ? `  ${median(pinned.map(mbps)).toFixed(1).padStart(11)}  ${`${median(coreUp).toFixed(2)}x`.padStart(8)}`
+        : '  (no taskset)';
       process.stdout.write(
-        `${name.padEnd(15)}  ${mb(statSync(file).size).padStart(7)}  ${median(engine.map(mbps)).toFixed(1).padStart(11)}  ${median(one.map(mbps)).toFixed(1).padStart(9)}  ${`${median(ratio).toFixed(0)}%`.padStart(11)}  ${mb(Math.max(...one.map((o) => o.maxRssBytes))).padStart(8)}  ${median(two.map(mbps)).toFixed(1).padStart(14)}  ${`${median(speedUp).toFixed(2)}x`.padStart(8)}  ${mb(Math.max(...two.map((t) => t.maxRssBytes))).padStart(8)}  ${load.toFixed(2).padStart(4)}\n`,
+        `${name.padEnd(15)}  ${mb(statSync(file).size).padStart(7)}  ${median(engine.map(mbps)).toFixed(1).padStart(11)}  ${median(one.map(mbps)).toFixed(1).padStart(9)}  ${`${median(ratio).toFixed(0)}%`.padStart(11)}  ${mb(Math.max(...one.map((o) => o.maxRssBytes))).padStart(8)}  ${median(two.map(mbps)).toFixed(1).padStart(14)}  ${`${median(speedUp).toFixed(2)}x`.padStart(8)}  ${mb(Math.max(...two.map((t) => t.maxRssBytes))).padStart(8)}  ${load.toFixed(2).padStart(4)}${pinnedCols}\n`,
       );
       if (RUNS > 1) {
         process.stdout.write(
@@ -362,7 +377,9 @@ export async function runScanBench(): Promise<void> {
           )}  ${spread(two.map(mbps), 0).padStart(14)}  ${spread(speedUp, 2).padStart(8)}  ${spread(
             two.map((t) => t.maxRssBytes / 1e6),
             0,
-          ).padStart(8)}  ${loadavg()[0]!.toFixed(2).padStart(4)}\n`,
+          ).padStart(
+            8,
+          )}  ${loadavg()[0]!.toFixed(2).padStart(4)}${TASKSET ? `  ${spread(pinned.map(mbps), 0).padStart(11)}  ${spread(coreUp, 2).padStart(8)}` : ''}\n`,
         );
       }
     }
