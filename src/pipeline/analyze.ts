@@ -140,7 +140,7 @@ export function createAnalyzer(options: AnalyzerOptions): Analyzer {
     return { classification, status, risks, decision, shownClaims };
   };
 
-  const body = (decoded: DecodedToken, token: string, j: ReturnType<typeof judge>): FindingBody => {
+  const body = (decoded: DecodedToken, tokenFp: string, j: ReturnType<typeof judge>): FindingBody => {
     let severity = j.decision.severity;
     for (const r of j.risks) severity = maxSeverity(severity, r.severity);
     return {
@@ -152,7 +152,7 @@ export function createAnalyzer(options: AnalyzerOptions): Analyzer {
         encoding: [],
         context: 'text',
         nested: decoded.nested,
-        fingerprint: `${fp.keyId}:${fp.fingerprint(token)}`,
+        fingerprint: `${fp.keyId}:${tokenFp}`,
         length: decoded.length,
       },
       header: safeHeader(decoded.header, fp),
@@ -169,7 +169,8 @@ export function createAnalyzer(options: AnalyzerOptions): Analyzer {
     const decoded =
       keys !== undefined && item.kind === 'jwe' ? await decodeToken(item, keys) : decodeReadable(item);
     const j = judge(decoded);
-    const finding = body(decoded, item.token, j);
+    const tokenFp = fp.fingerprint(item.token);
+    const finding = body(decoded, tokenFp, j);
     // A readable inner token (JWS payload or decrypted JWE plaintext) is judged too.
     if (decoded.payload.type === 'token') {
       const inner = tokensOf(scan(Buffer.from(decoded.payload.inner, 'latin1')).items)[0];
@@ -177,11 +178,10 @@ export function createAnalyzer(options: AnalyzerOptions): Analyzer {
         const innerDecoded =
           keys !== undefined && inner.kind === 'jwe' ? await decodeToken(inner, keys) : decodeReadable(inner);
         const ij = judge(innerDecoded);
-        finding.inner = body(innerDecoded, inner.token, ij);
+        finding.inner = body(innerDecoded, fp.fingerprint(inner.token), ij);
         finding.severity = maxSeverity(finding.severity, finding.inner.severity);
       }
     }
-    const tokenFp = fp.fingerprint(item.token);
     const subject = subjectOf(decoded);
     const action = j.decision.action;
     const sanitizable = action === 'sanitize' && decoded.kind !== 'jwe' && decoded.payload.type === 'claims';

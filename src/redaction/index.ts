@@ -151,11 +151,12 @@ const MAX_CLAIM_DEPTH = 32;
 
 /** True when a claim or header value holds a JOSE token anywhere inside it. */
 export function holdsToken(value: unknown): boolean {
+  // The scanner only reports items around its needles: a text without one holds no token.
   if (typeof value === 'string')
-    return value.length >= 16 && scan(Buffer.from(value, 'utf8')).items.length > 0;
+    return value.length >= 16 && mayHoldToken(value) && scan(Buffer.from(value, 'utf8')).items.length > 0;
   if (value === null || typeof value !== 'object') return false;
   const text = JSON.stringify(value);
-  return text.length >= 16 && scan(Buffer.from(text, 'utf8')).items.length > 0;
+  return text.length >= 16 && mayHoldToken(text) && scan(Buffer.from(text, 'utf8')).items.length > 0;
 }
 
 function escapePointer(s: string): string {

@@ -1,7 +1,8 @@
 // Per distinct token: the cost of one analysis (decode, classify, risks, claim protection, policy
 // decision, finding body, replacement) for each kind of token in the engine bench's mix. Every
 // token is new to the analyzer, so nothing is served from its cache.
-// Run: node test/bench/analyze.bench.ts   (ANALYZE_N=2000 tokens per kind by default)
+// Run: node test/bench/analyze.bench.ts   (ANALYZE_N=2000 tokens per kind by default;
+//      ANALYZE_KINDS='RS256 k8s,HS256' for some kinds only)
 //      node --cpu-prof --cpu-prof-dir=/tmp/prof test/bench/analyze.bench.ts   to profile it
 import { loadClassificationRules } from '../../src/classification/index.ts';
 import { scan, type TokenItem, tokensOf } from '../../src/detection/index.ts';
@@ -20,6 +21,8 @@ import {
 } from '../helpers/tokens.ts';
 
 const N = Number(process.env.ANALYZE_N ?? 2000);
+/** Comma-separated kind names to run (default: all). */
+const ONLY = process.env.ANALYZE_KINDS?.split(',');
 
 type Make = (i: number, now: number) => Promise<string> | string;
 
@@ -55,6 +58,7 @@ export async function runAnalyzeBench(): Promise<void> {
   const now = NOW();
   const items: Record<string, TokenItem[]> = {};
   for (const [kind, make] of Object.entries(KINDS)) {
+    if (ONLY !== undefined && !ONLY.includes(kind)) continue;
     const list: TokenItem[] = [];
     for (let i = 0; i < 2 * N; i++) list.push(itemOf(await make(i, now)));
     items[kind] = list;
