@@ -128,7 +128,6 @@ function compactJws(item: TokenItem): DecodedToken {
       payload = bytes === null ? { type: 'opaque', length: payloadText.length } : readPayload(bytes);
     }
   }
-  const signature = b64(token.slice(lastDot + 1)) ?? new Uint8Array();
   return {
     kind: item.kind,
     serialization: 'compact',
@@ -137,8 +136,27 @@ function compactJws(item: TokenItem): DecodedToken {
     payload,
     nested: payload.type === 'token',
     decrypted: false,
-    signing: { input: Buffer.from(token.slice(0, lastDot), 'latin1'), signature },
+    signing: lazySigning(token, lastDot),
     length: token.length,
+  };
+}
+
+/**
+ * The signing input and signature bytes of a compact JWS, made on first use: only the HMAC
+ * weak-secret check reads them, so most tokens never pay for the copy and the decoding.
+ */
+function lazySigning(token: string, lastDot: number): { input: Uint8Array; signature: Uint8Array } {
+  let input: Uint8Array | undefined;
+  let signature: Uint8Array | undefined;
+  return {
+    get input() {
+      input ??= Buffer.from(token.slice(0, lastDot), 'latin1');
+      return input;
+    },
+    get signature() {
+      signature ??= b64(token.slice(lastDot + 1)) ?? new Uint8Array();
+      return signature;
+    },
   };
 }
 

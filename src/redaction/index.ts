@@ -175,8 +175,19 @@ export function protectClaims(
   treatment: (category: string) => ClaimTreatment,
   fp: Fingerprinter,
 ): JsonObject {
-  const pointers = Object.keys(categories).filter((k) => k.startsWith('/'));
-  const hasNested = (prefix: string) => pointers.some((p) => p.startsWith(`${prefix}/`));
+  // Every pointer's proper prefixes at segment boundaries: hasNested(prefix) is true exactly when
+  // some pointer key starts with `${prefix}/`. Made on the first object claim only.
+  let prefixes: Set<string> | undefined;
+  const hasNested = (prefix: string) => {
+    if (prefixes === undefined) {
+      prefixes = new Set();
+      for (const k of Object.keys(categories)) {
+        if (k.charCodeAt(0) !== 0x2f) continue;
+        for (let i = k.indexOf('/', 1); i > 0; i = k.indexOf('/', i + 1)) prefixes.add(k.slice(0, i));
+      }
+    }
+    return prefixes.has(prefix);
+  };
   const protect = (value: JsonValue, category: string | undefined): JsonValue | undefined => {
     const t = treatment(category ?? 'unclassified');
     // A value kept in clear must not carry a token of its own (R1), whatever its category says.
@@ -186,7 +197,8 @@ export function protectClaims(
   };
   const walk = (obj: JsonObject, prefix: string, depth: number): JsonObject => {
     const out: JsonObject = {};
-    for (const [name, value] of Object.entries(obj)) {
+    for (const name of Object.keys(obj)) {
+      const value = obj[name]!;
       const pointer = `${prefix}/${escapePointer(name)}`;
       const category = categories[pointer] ?? (depth === 0 ? categories[name] : undefined);
       let v: JsonValue | undefined;
