@@ -199,24 +199,40 @@ function typeOf(v: JsonValue): JsonType {
   return typeof v as JsonType;
 }
 
-function candidates(v: JsonValue): JsonValue[] {
-  return Array.isArray(v) ? v.slice(0, MAX_ITEMS_SCANNED) : [v];
-}
+/** The string test of a string operator on one (case-folded when asked) string. */
+type StringTest = (cond: Condition, s: string) => boolean;
+const startsWithPrefix: StringTest = (cond, s) => s.startsWith(cond.prefix!);
+const endsWithSuffix: StringTest = (cond, s) => s.endsWith(cond.suffix!);
+const includesText: StringTest = (cond, s) => s.includes(cond.contains!);
+const anyGlob: StringTest = (cond, s) => {
+  for (const g of cond.glob!) if (g.match(s)) return true;
+  return false;
+};
 
-function stringOp(cond: Condition, v: JsonValue, test: (s: string) => boolean): boolean {
-  for (const item of candidates(v)) {
+/** A string operator holds for the value, or for one of its first MAX_ITEMS_SCANNED items. */
+function stringOp(cond: Condition, v: JsonValue, test: StringTest): boolean {
+  if (!Array.isArray(v)) {
+    return typeof v === 'string' && test(cond, cond.ignoreCase ? v.toLowerCase() : v);
+  }
+  const n = Math.min(v.length, MAX_ITEMS_SCANNED);
+  for (let i = 0; i < n; i++) {
+    const item = v[i];
     if (typeof item !== 'string') continue;
-    if (test(cond.ignoreCase ? item.toLowerCase() : item)) return true;
+    if (test(cond, cond.ignoreCase ? item.toLowerCase() : item)) return true;
   }
   return false;
 }
 
+function primitiveItem(cond: Condition, item: JsonValue | undefined, want: Primitive): boolean {
+  if (typeof item === 'string' && typeof want === 'string')
+    return (cond.ignoreCase ? item.toLowerCase() : item) === want;
+  return item === want;
+}
+
 function primitiveMatch(cond: Condition, v: JsonValue, want: Primitive): boolean {
-  for (const item of candidates(v)) {
-    if (typeof item === 'string' && typeof want === 'string') {
-      if ((cond.ignoreCase ? item.toLowerCase() : item) === want) return true;
-    } else if (item === want) return true;
-  }
+  if (!Array.isArray(v)) return primitiveItem(cond, v, want);
+  const n = Math.min(v.length, MAX_ITEMS_SCANNED);
+  for (let i = 0; i < n; i++) if (primitiveItem(cond, v[i], want)) return true;
   return false;
 }
 
@@ -236,13 +252,22 @@ function holds(cond: Condition, header: JoseHeader, claims: JsonObject | undefin
   if (v === undefined) return cond.present === false;
   if (cond.type !== undefined && typeOf(v) !== cond.type) return false;
   if (cond.equals !== undefined && !primitiveMatch(cond, v, cond.equals)) return false;
-  if (cond.oneOf !== undefined && !cond.oneOf.some((w) => primitiveMatch(cond, v, w))) return false;
+  if (cond.oneOf !== undefined) {
+    let any = false;
+    for (const w of cond.oneOf) {
+      if (primitiveMatch(cond, v, w)) {
+        any = true;
+        break;
+      }
+    }
+    if (!any) return false;
+  }
   const { prefix, suffix, contains, word, glob, mediaType, maxItems, equalsClaim } = cond;
-  if (prefix !== undefined && !stringOp(cond, v, (s) => s.startsWith(prefix))) return false;
-  if (suffix !== undefined && !stringOp(cond, v, (s) => s.endsWith(suffix))) return false;
-  if (contains !== undefined && !stringOp(cond, v, (s) => s.includes(contains))) return false;
+  if (prefix !== undefined && !stringOp(cond, v, startsWithPrefix)) return false;
+  if (suffix !== undefined && !stringOp(cond, v, endsWithSuffix)) return false;
+  if (contains !== undefined && !stringOp(cond, v, includesText)) return false;
   if (word !== undefined && !hasWord(cond, v, word)) return false;
-  if (glob !== undefined && !stringOp(cond, v, (s) => glob.some((g) => g.match(s)))) return false;
+  if (glob !== undefined && !stringOp(cond, v, anyGlob)) return false;
   if (mediaType !== undefined && !(typeof v === 'string' && normalizeMediaType(v) === mediaType))
     return false;
   if (maxItems !== undefined && (Array.isArray(v) ? v.length : 1) > maxItems) return false;
@@ -259,7 +284,16 @@ export function profileMatches(
   claims: JsonObject | undefined,
 ): boolean {
   for (const cond of p.all) if (!holds(cond, header, claims)) return false;
-  if (p.any.length > 0 && !p.any.some((cond) => holds(cond, header, claims))) return false;
+  if (p.any.length > 0) {
+    let any = false;
+    for (const cond of p.any) {
+      if (holds(cond, header, claims)) {
+        any = true;
+        break;
+      }
+    }
+    if (!any) return false;
+  }
   for (const cond of p.none) if (holds(cond, header, claims)) return false;
   return true;
 }
