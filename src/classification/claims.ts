@@ -49,33 +49,102 @@ function isScalar(v: JsonValue): v is Scalar {
   return v === null || typeof v !== 'object';
 }
 
+/**
+ * Memo of pure per-classifier answers. Claim names and values recur across tokens (issuers,
+ * audiences, scopes, namespaces), and what the detectors and the name rules say about them
+ * depends on nothing else. Bounded: a full map is emptied.
+ */
+interface Memo {
+  /** `detect` of one string: key = name (length-prefixed), ruled flag, value. */
+  values: Map<string, ClaimCategory | null>;
+  /** `ruleFor` of a node: key = whether it has a name, and its pointer. */
+  rules: Map<string, ClaimCategory | null>;
+}
+const MEMO_MAX = 8192;
+/** Longer values are not remembered (the key would cost what it saves). */
+const MEMO_TEXT = 256;
+const memos = new WeakMap<ClaimClassifier, Memo>();
+
+function memoOf(c: ClaimClassifier): Memo {
+  let m = memos.get(c);
+  if (m === undefined) {
+    m = { values: new Map(), rules: new Map() };
+    memos.set(c, m);
+  }
+  return m;
+}
+
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  if (map.size >= MEMO_MAX) map.clear();
+  map.set(key, value);
+}
+
+/** The first detector that fires on one string, or undefined. */
+function detectOne(c: ClaimClassifier, s: string, name: string | undefined, ruled: boolean) {
+  for (const d of c.detectors) {
+    if (d.appliesTo === 'unmatched' && ruled) continue;
+    const found = d.detect(s, name);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+function detectMemo(
+  c: ClaimClassifier,
+  memo: Memo,
+  s: string,
+  name: string | undefined,
+  ruled: boolean,
+): ClaimCategory | undefined {
+  if (s.length > MEMO_TEXT || (name !== undefined && name.length > MEMO_TEXT))
+    return detectOne(c, s, name, ruled);
+  const key = `${name === undefined ? '-' : `${name.length}:${name}`}${ruled ? '1' : '0'}${s}`;
+  const hit = memo.values.get(key);
+  if (hit !== undefined) return hit ?? undefined;
+  const found = detectOne(c, s, name, ruled);
+  remember(memo.values, key, found ?? null);
+  return found;
+}
+
 /** What a value detector says about a leaf (a scalar or a scalar array). */
 function detect(c: ClaimClassifier, value: Scalar | Scalar[], name: string | undefined, ruled: boolean) {
+  const memo = memoOf(c);
+  if (typeof value === 'string') return detectMemo(c, memo, value, name, ruled);
   let best: ClaimCategory | undefined;
   let bestRank = -1;
-  const one = (s: string) => {
-    for (const d of c.detectors) {
-      if (d.appliesTo === 'unmatched' && ruled) continue;
-      const found = d.detect(s, name);
+  if (Array.isArray(value)) {
+    const n = Math.min(value.length, c.limits.maxArrayScan);
+    for (let i = 0; i < n; i++) {
+      const v = value[i];
+      if (typeof v !== 'string') continue;
+      const found = detectMemo(c, memo, v, name, ruled);
       if (found !== undefined) {
         const r = c.rank(found);
         if (r > bestRank) {
           best = found;
           bestRank = r;
         }
-        return;
       }
-    }
-  };
-  if (typeof value === 'string') one(value);
-  else if (Array.isArray(value)) {
-    const n = Math.min(value.length, c.limits.maxArrayScan);
-    for (let i = 0; i < n; i++) {
-      const v = value[i];
-      if (typeof v === 'string') one(v);
     }
   }
   return best;
+}
+
+/** `ruleFor`, remembered by pointer (the segments follow from it) and whether the node has a name. */
+function ruleOf(
+  c: ClaimClassifier,
+  pointer: string,
+  segments: readonly string[],
+  name: string | undefined,
+): ClaimCategory | undefined {
+  if (pointer.length > MEMO_TEXT) return ruleFor(c.rules, pointer, segments, name);
+  const memo = memoOf(c);
+  const key = name === undefined ? pointer : `n${pointer}`;
+  const hit = memo.rules.get(key);
+  if (hit !== undefined) return hit ?? undefined;
+  const rule = ruleFor(c.rules, pointer, segments, name);
+  remember(memo.rules, key, rule ?? null);
+  return rule;
 }
 
 function leafCategory(
@@ -118,7 +187,7 @@ export function classifyClaims(c: ClaimClassifier, claims: JsonObject): Record<s
     const value = claims[key]!;
     const segments = [key];
     const pointer = '/' + escapeSegment(key);
-    const rule = ruleFor(c.rules, pointer, segments, key);
+    const rule = ruleOf(c, pointer, segments, key);
     if (isScalar(value) || (Array.isArray(value) && value.every(isScalar))) {
       put(key, leafCategory(c, value as Scalar | Scalar[], key, rule, undefined));
     } else if (isEmpty(value)) {
@@ -142,7 +211,7 @@ export function classifyClaims(c: ClaimClassifier, claims: JsonObject): Record<s
       }
       const childSegments = [...segments, seg];
       const childPointer = pointer + '/' + escapeSegment(seg);
-      const rule = ruleFor(c.rules, childPointer, childSegments, name);
+      const rule = ruleOf(c, childPointer, childSegments, name);
       if (isScalar(childValue) || (Array.isArray(childValue) && childValue.every(isScalar))) {
         const category = leafCategory(c, childValue as Scalar | Scalar[], name, rule, inherited);
         put(childPointer, category);
