@@ -57,8 +57,9 @@ function isScalar(v: JsonValue): v is Scalar {
 interface Memo {
   /** `detect` of one string: key = name (length-prefixed), ruled flag, value. */
   values: Map<string, ClaimCategory | null>;
-  /** `ruleFor` of a node: key = whether it has a name, and its pointer. */
-  rules: Map<string, ClaimCategory | null>;
+  /** `ruleFor` of a node by its pointer: nodes with a name (object members) and without (array items). */
+  named: Map<string, ClaimCategory | null>;
+  unnamed: Map<string, ClaimCategory | null>;
 }
 const MEMO_MAX = 8192;
 /** Longer values are not remembered (the key would cost what it saves). */
@@ -68,7 +69,7 @@ const memos = new WeakMap<ClaimClassifier, Memo>();
 function memoOf(c: ClaimClassifier): Memo {
   let m = memos.get(c);
   if (m === undefined) {
-    m = { values: new Map(), rules: new Map() };
+    m = { values: new Map(), named: new Map(), unnamed: new Map() };
     memos.set(c, m);
   }
   return m;
@@ -139,11 +140,11 @@ function ruleOf(
 ): ClaimCategory | undefined {
   if (pointer.length > MEMO_TEXT) return ruleFor(c.rules, pointer, segments, name);
   const memo = memoOf(c);
-  const key = name === undefined ? pointer : `n${pointer}`;
-  const hit = memo.rules.get(key);
+  const map = name === undefined ? memo.unnamed : memo.named;
+  const hit = map.get(pointer);
   if (hit !== undefined) return hit ?? undefined;
   const rule = ruleFor(c.rules, pointer, segments, name);
-  remember(memo.rules, key, rule ?? null);
+  remember(map, pointer, rule ?? null);
   return rule;
 }
 

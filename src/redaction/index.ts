@@ -31,7 +31,8 @@ export function sanitizedSignature(fp: Fingerprinter, tokenFingerprint: string):
 
 /** `header.payload.JWTR~sanitized~...`: the original header, the protected claims, no signature. */
 export function sanitizedCompact(headerB64: string, claims: JsonObject, signature: string): string {
-  const payload = encodeBase64(Buffer.from(JSON.stringify(claims), 'utf8'), 'url', false);
+  // Node's base64url is the unpadded URL alphabet: the same text as encodeBase64(..., 'url', false).
+  const payload = Buffer.from(JSON.stringify(claims), 'utf8').toString('base64url');
   return `${headerB64}.${payload}.${signature}`;
 }
 
