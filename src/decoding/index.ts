@@ -5,7 +5,6 @@ import { readFileSync } from 'node:fs';
 import {
   base64url,
   compactDecrypt,
-  decodeJwt,
   decodeProtectedHeader,
   type FlattenedJWE,
   flattenedDecrypt,
@@ -109,6 +108,27 @@ function b64(s: string): Uint8Array | null {
   }
 }
 
+/**
+ * The claims set when the payload is a JSON object, else null: what jose's decodeJwt accepts
+ * (exactly three segments, a non-empty payload, jose's base64url decoding, strict UTF-8, a JSON
+ * object), without splitting the whole token or throwing on the way.
+ */
+function claimsSet(token: string, firstDot: number, lastDot: number, payloadText: string): JsonObject | null {
+  if (firstDot < 0 || firstDot === lastDot || token.indexOf('.', firstDot + 1) !== lastDot) return null;
+  if (payloadText.length === 0) return null;
+  let bytes: Uint8Array;
+  try {
+    bytes = base64url.decode(payloadText);
+  } catch {
+    return null;
+  }
+  try {
+    return jsonObject(JSON.parse(utf8.decode(bytes)));
+  } catch {
+    return null;
+  }
+}
+
 function compactJws(item: TokenItem): DecodedToken {
   const token = item.token;
   const header = (item.header ?? (decodeProtectedHeader(token) as JoseHeader)) as JoseHeader;
@@ -120,10 +140,9 @@ function compactJws(item: TokenItem): DecodedToken {
     payload =
       payloadText.length === 0 ? { type: 'detached' } : { type: 'opaque', length: payloadText.length };
   } else {
-    try {
-      // jose decodes the claims set when the payload is a JSON object.
-      payload = { type: 'claims', claims: decodeJwt(token) as JsonObject };
-    } catch {
+    const claims = claimsSet(token, firstDot, lastDot, payloadText);
+    if (claims !== null) payload = { type: 'claims', claims };
+    else {
       const bytes = b64(payloadText);
       payload = bytes === null ? { type: 'opaque', length: payloadText.length } : readPayload(bytes);
     }
