@@ -2,7 +2,7 @@
 // the claims -> who the token speaks for (identity, workload or not) and what it is (token_type).
 import { type JoseHeader, type JsonObject, type JsonValue, TOKEN_TYPES, type TokenType } from '../model.ts';
 import { compileGlob, type Glob } from './glob.ts';
-import { parsePointer, valueAt } from './json-pointer.ts';
+import { member, parsePointer, valueAt } from './json-pointer.ts';
 import type { Checker, Path } from './schema.ts';
 
 export { TOKEN_TYPES };
@@ -298,6 +298,103 @@ export function profileMatches(
   return true;
 }
 
+// ---- the issuer index ----
+// Most profiles are keyed on `iss` and tokens of a log share a few issuers: what every profile's
+// conditions on the `iss` claim alone say is computed once per issuer string and remembered, so
+// a token pays one lookup for them and only the other conditions are evaluated. Exact: a
+// condition on `iss` alone (no equals_claim) depends on nothing but the iss value.
+
+interface SplitProfile {
+  /** `all` and `none` conditions on iss alone, and `any` when all of its conditions are. */
+  issAll: readonly Condition[];
+  issNone: readonly Condition[];
+  anyOnIss: boolean;
+  restAll: readonly Condition[];
+  restNone: readonly Condition[];
+}
+
+interface IssuerIndex {
+  split: readonly SplitProfile[];
+  /** Per issuer: 1 where a profile's iss conditions hold. */
+  byIssuer: Map<string, Uint8Array>;
+}
+
+const ISSUER_MEMO_MAX = 1024;
+const ISSUER_MEMO_TEXT = 512;
+const indexes = new WeakMap<readonly IdentityProfile[], IssuerIndex>();
+
+const onIssOnly = (c: Condition) =>
+  c.target === 'claim' && c.segments.length === 1 && c.segments[0] === 'iss' && c.equalsClaim === undefined;
+
+function indexOf(profiles: readonly IdentityProfile[]): IssuerIndex {
+  let index = indexes.get(profiles);
+  if (index === undefined) {
+    index = {
+      split: profiles.map((p) => ({
+        issAll: p.all.filter(onIssOnly),
+        issNone: p.none.filter(onIssOnly),
+        anyOnIss: p.any.length > 0 && p.any.every(onIssOnly),
+        restAll: p.all.filter((c) => !onIssOnly(c)),
+        restNone: p.none.filter((c) => !onIssOnly(c)),
+      })),
+      byIssuer: new Map(),
+    };
+    indexes.set(profiles, index);
+  }
+  return index;
+}
+
+function allHold(conds: readonly Condition[], header: JoseHeader, claims: JsonObject | undefined): boolean {
+  for (const cond of conds) if (!holds(cond, header, claims)) return false;
+  return true;
+}
+
+function noneHolds(conds: readonly Condition[], header: JoseHeader, claims: JsonObject | undefined): boolean {
+  for (const cond of conds) if (holds(cond, header, claims)) return false;
+  return true;
+}
+
+function anyHolds(conds: readonly Condition[], header: JoseHeader, claims: JsonObject | undefined): boolean {
+  for (const cond of conds) if (holds(cond, header, claims)) return true;
+  return false;
+}
+
+function issuerVerdicts(
+  profiles: readonly IdentityProfile[],
+  index: IssuerIndex,
+  iss: string,
+  header: JoseHeader,
+  claims: JsonObject,
+): Uint8Array {
+  let verdicts = index.byIssuer.get(iss);
+  if (verdicts === undefined) {
+    verdicts = new Uint8Array(profiles.length);
+    for (let i = 0; i < profiles.length; i++) {
+      const s = index.split[i]!;
+      const ok =
+        allHold(s.issAll, header, claims) &&
+        noneHolds(s.issNone, header, claims) &&
+        (!s.anyOnIss || anyHolds(profiles[i]!.any, header, claims));
+      verdicts[i] = ok ? 1 : 0;
+    }
+    if (index.byIssuer.size >= ISSUER_MEMO_MAX) index.byIssuer.clear();
+    index.byIssuer.set(iss, verdicts);
+  }
+  return verdicts;
+}
+
+/** profileMatches, given that the profile's conditions on iss alone hold. */
+function restMatches(
+  p: IdentityProfile,
+  s: SplitProfile,
+  header: JoseHeader,
+  claims: JsonObject | undefined,
+): boolean {
+  if (!allHold(s.restAll, header, claims)) return false;
+  if (!s.anyOnIss && p.any.length > 0 && !anyHolds(p.any, header, claims)) return false;
+  return noneHolds(s.restNone, header, claims);
+}
+
 /**
  * Profiles are tried in order. The identity (and workload) comes from the first matching profile
  * that names one; the token type from the first matching profile that names one. `profile` is the
@@ -308,11 +405,21 @@ export function resolveIdentity(
   header: JoseHeader,
   claims: JsonObject | undefined,
 ): IdentityResult {
+  const iss = claims === undefined ? undefined : member(claims, 'iss');
+  let index: IssuerIndex | undefined;
+  let verdicts: Uint8Array | undefined;
+  if (typeof iss === 'string' && iss.length <= ISSUER_MEMO_TEXT) {
+    index = indexOf(profiles);
+    verdicts = issuerVerdicts(profiles, index, iss, header, claims!);
+  }
   let who: IdentityProfile | undefined;
   let what: IdentityProfile | undefined;
-  for (const p of profiles) {
+  for (let i = 0; i < profiles.length; i++) {
+    const p = profiles[i]!;
     if ((who || p.identity === undefined) && (what || p.tokenType === undefined)) continue;
-    if (!profileMatches(p, header, claims)) continue;
+    if (verdicts !== undefined) {
+      if (verdicts[i] === 0 || !restMatches(p, index!.split[i]!, header, claims)) continue;
+    } else if (!profileMatches(p, header, claims)) continue;
     if (!who && p.identity !== undefined) who = p;
     if (!what && p.tokenType !== undefined) what = p;
     if (who && what) break;

@@ -161,7 +161,7 @@ export function holdsToken(value: unknown): boolean {
 }
 
 function escapePointer(s: string): string {
-  return s.replaceAll('~', '~0').replaceAll('/', '~1');
+  return s.includes('~') || s.includes('/') ? s.replaceAll('~', '~0').replaceAll('/', '~1') : s;
 }
 
 /**
