@@ -317,6 +317,8 @@ interface IssuerIndex {
   split: readonly SplitProfile[];
   /** Per issuer: 1 where a profile's iss conditions hold. */
   byIssuer: Map<string, Uint8Array>;
+  /** The same without an iss claim (or without claims). */
+  noIssuer: Uint8Array | undefined;
 }
 
 const ISSUER_MEMO_MAX = 1024;
@@ -338,6 +340,7 @@ function indexOf(profiles: readonly IdentityProfile[]): IssuerIndex {
         restNone: p.none.filter((c) => !onIssOnly(c)),
       })),
       byIssuer: new Map(),
+      noIssuer: undefined,
     };
     indexes.set(profiles, index);
   }
@@ -362,11 +365,11 @@ function anyHolds(conds: readonly Condition[], header: JoseHeader, claims: JsonO
 function issuerVerdicts(
   profiles: readonly IdentityProfile[],
   index: IssuerIndex,
-  iss: string,
+  iss: string | undefined,
   header: JoseHeader,
-  claims: JsonObject,
+  claims: JsonObject | undefined,
 ): Uint8Array {
-  let verdicts = index.byIssuer.get(iss);
+  let verdicts = iss === undefined ? index.noIssuer : index.byIssuer.get(iss);
   if (verdicts === undefined) {
     verdicts = new Uint8Array(profiles.length);
     for (let i = 0; i < profiles.length; i++) {
@@ -377,8 +380,11 @@ function issuerVerdicts(
         (!s.anyOnIss || anyHolds(profiles[i]!.any, header, claims));
       verdicts[i] = ok ? 1 : 0;
     }
-    if (index.byIssuer.size >= ISSUER_MEMO_MAX) index.byIssuer.clear();
-    index.byIssuer.set(iss, verdicts);
+    if (iss === undefined) index.noIssuer = verdicts;
+    else {
+      if (index.byIssuer.size >= ISSUER_MEMO_MAX) index.byIssuer.clear();
+      index.byIssuer.set(iss, verdicts);
+    }
   }
   return verdicts;
 }
@@ -408,9 +414,10 @@ export function resolveIdentity(
   const iss = claims === undefined ? undefined : member(claims, 'iss');
   let index: IssuerIndex | undefined;
   let verdicts: Uint8Array | undefined;
-  if (typeof iss === 'string' && iss.length <= ISSUER_MEMO_TEXT) {
+  // Without claims or without iss, the iss conditions see no value: one verdict set for both.
+  if (iss === undefined || (typeof iss === 'string' && iss.length <= ISSUER_MEMO_TEXT)) {
     index = indexOf(profiles);
-    verdicts = issuerVerdicts(profiles, index, iss, header, claims!);
+    verdicts = issuerVerdicts(profiles, index, iss, header, claims);
   }
   let who: IdentityProfile | undefined;
   let what: IdentityProfile | undefined;
