@@ -4,7 +4,7 @@
 import type { ClaimCategory, JsonObject, JsonValue } from '../model.ts';
 import { PUBLIC, UNCLASSIFIED } from './categories.ts';
 import { type CompiledClaimRules, ruleFor } from './claim-rules.ts';
-import { escapeSegment } from './json-pointer.ts';
+import { escapeSegment, parsePointer } from './json-pointer.ts';
 import type { ValueDetector } from './value-detectors.ts';
 
 export interface WalkLimits {
@@ -34,7 +34,8 @@ export interface ClaimClassifier {
 
 interface Frame {
   value: JsonValue;
-  segments: string[];
+  /** Segments from the root: 1 for a top-level claim. */
+  depth: number;
   pointer: string;
   /** The object key this node sits under (undefined for array elements). */
   name: string | undefined;
@@ -131,19 +132,29 @@ function detect(c: ClaimClassifier, value: Scalar | Scalar[], name: string | und
   return best;
 }
 
-/** `ruleFor`, remembered by pointer (the segments follow from it) and whether the node has a name. */
+/** The segments of a pointer this walk built (escapeSegment per segment): parsePointer inverts it. */
+function segmentsOf(pointer: string): string[] {
+  return parsePointer(pointer)!;
+}
+
+/**
+ * `ruleFor`, remembered by pointer and whether the node has a name. The segments follow from the
+ * pointer and are made only when the rules are asked.
+ */
 function ruleOf(
   c: ClaimClassifier,
   pointer: string,
-  segments: readonly string[],
   name: string | undefined,
+  topLevel = false,
 ): ClaimCategory | undefined {
-  if (pointer.length > MEMO_TEXT) return ruleFor(c.rules, pointer, segments, name);
+  // A top-level claim's only segment is its name (no parse of a long name).
+  const segments = () => (topLevel ? [name!] : segmentsOf(pointer));
+  if (pointer.length > MEMO_TEXT) return ruleFor(c.rules, pointer, segments(), name);
   const memo = memoOf(c);
   const map = name === undefined ? memo.unnamed : memo.named;
   const hit = map.get(pointer);
   if (hit !== undefined) return hit ?? undefined;
-  const rule = ruleFor(c.rules, pointer, segments, name);
+  const rule = ruleFor(c.rules, pointer, segments(), name);
   remember(map, pointer, rule ?? null);
   return rule;
 }
@@ -186,9 +197,8 @@ export function classifyClaims(c: ClaimClassifier, claims: JsonObject): Record<s
     if (!Object.hasOwn(claims, key)) continue;
     if (++nodes > maxNodes || entries >= maxEntries) break;
     const value = claims[key]!;
-    const segments = [key];
     const pointer = '/' + escapeSegment(key);
-    const rule = ruleOf(c, pointer, segments, key);
+    const rule = ruleOf(c, pointer, key, true);
     if (isScalar(value) || (Array.isArray(value) && value.every(isScalar))) {
       put(key, leafCategory(c, value as Scalar | Scalar[], key, rule, undefined));
     } else if (isEmpty(value)) {
@@ -196,23 +206,22 @@ export function classifyClaims(c: ClaimClassifier, claims: JsonObject): Record<s
     } else {
       put(key, rule ?? PUBLIC);
       if (rule === undefined) summary.set(key, PUBLIC);
-      queue.push({ value, segments, pointer, name: key, inherited: rule, top: key });
+      queue.push({ value, depth: 1, pointer, name: key, inherited: rule, top: key });
     }
   }
 
   // Breadth-first, so shallow claims are classified before a deep one eats the budget.
   for (let head = 0; head < queue.length; head++) {
     const frame = queue[head]!;
-    const { value, segments, pointer, inherited, top } = frame;
-    const childDepth = segments.length + 1;
+    const { value, depth, pointer, inherited, top } = frame;
+    const childDepth = depth + 1;
     const visit = (childValue: JsonValue, seg: string, name: string | undefined): boolean => {
       if (++nodes > maxNodes || entries >= maxEntries) {
         raise(top, UNCLASSIFIED);
         return false;
       }
-      const childSegments = [...segments, seg];
       const childPointer = pointer + '/' + escapeSegment(seg);
-      const rule = ruleOf(c, childPointer, childSegments, name);
+      const rule = ruleOf(c, childPointer, name);
       if (isScalar(childValue) || (Array.isArray(childValue) && childValue.every(isScalar))) {
         const category = leafCategory(c, childValue as Scalar | Scalar[], name, rule, inherited);
         put(childPointer, category);
@@ -228,7 +237,7 @@ export function classifyClaims(c: ClaimClassifier, claims: JsonObject): Record<s
       } else {
         queue.push({
           value: childValue,
-          segments: childSegments,
+          depth: childDepth,
           pointer: childPointer,
           name,
           inherited: rule ?? inherited,

@@ -26,7 +26,11 @@ export const SCAN_OPTIONS: readonly OptionSpec[] = [
     default: true,
     help: 'progress line on a terminal (--no-progress: none)',
   },
-  { name: 'workers', type: 'number', help: 'threads running the engine, the main thread included (default: cores, at most 8; 1: no worker thread)' },
+  {
+    name: 'workers',
+    type: 'number',
+    help: 'threads running the engine, the main thread included (default: cores, at most 8; 1: no worker thread)',
+  },
   {
     name: 'follow-symlinks',
     type: 'boolean',
