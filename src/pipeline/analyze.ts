@@ -103,6 +103,38 @@ function subjectOf(decoded: DecodedToken): string | undefined {
   return typeof sub === 'string' ? `${typeof iss === 'string' ? iss : ''}\n${sub}` : undefined;
 }
 
+/**
+ * The replacement of every occurrence of an analysed token. Made outside the analysis so that a
+ * cached analysis keeps only what replacing needs, not the decoded token and its claims.
+ */
+function replacementOf(
+  fixedCompact: string | null,
+  action: Decision['action'],
+  sanitizable: boolean,
+  kind: DecodedToken['kind'],
+  json: TokenItem['json'],
+  shownClaims: JsonObject,
+  fp: Fingerprinter,
+  tokenFp: string,
+): Analysis['replacement'] {
+  const jsonText = (q: Quoting): string | null => {
+    if (action === 'report') return null;
+    if (sanitizable) {
+      const prot = (json?.protected ??
+        (json?.signatures as { protected?: string }[] | undefined)?.[0]?.protected) as string | undefined;
+      const payload = Buffer.from(JSON.stringify(shownClaims), 'utf8').toString('base64url');
+      return jsonReplacement(q, {
+        jwtr: sanitizedSignature(fp, tokenFp),
+        ...(prot !== undefined ? { protected: prot } : {}),
+        payload,
+      });
+    }
+    const mode = action === 'hash' ? 'hash' : 'mask';
+    return jsonReplacement(q, { jwtr: placeholder(kind, mode, fp, tokenFp) });
+  };
+  return (occ) => (occ.serialization === 'compact' ? fixedCompact : jsonText(occ.quoting));
+}
+
 export function createAnalyzer(options: AnalyzerOptions): Analyzer {
   const { policy, rules, fingerprinter: fp, keys } = options;
   const now = options.now ?? (() => new Date());
@@ -201,28 +233,20 @@ export function createAnalyzer(options: AnalyzerOptions): Analyzer {
       );
     };
     const fixedCompact = compactText();
-    const jsonText = (q: Quoting): string | null => {
-      if (action === 'report') return null;
-      if (sanitizable) {
-        const prot = (item.json?.protected ??
-          (item.json?.signatures as { protected?: string }[] | undefined)?.[0]?.protected) as
-          | string
-          | undefined;
-        const payload = Buffer.from(JSON.stringify(j.shownClaims), 'utf8').toString('base64url');
-        return jsonReplacement(q, {
-          jwtr: sanitizedSignature(fp, tokenFp),
-          ...(prot !== undefined ? { protected: prot } : {}),
-          payload,
-        });
-      }
-      const mode = action === 'hash' ? 'hash' : 'mask';
-      return jsonReplacement(q, { jwtr: placeholder(decoded.kind, mode, fp, tokenFp) });
-    };
     const shown = SEVERITIES.indexOf(finding.severity) >= SEVERITIES.indexOf(policy.minFindingSeverity);
     return {
       finding: shown ? finding : null,
       decision: j.decision,
-      replacement: (occ) => (occ.serialization === 'compact' ? fixedCompact : jsonText(occ.quoting)),
+      replacement: replacementOf(
+        fixedCompact,
+        action,
+        sanitizable,
+        decoded.kind,
+        item.json,
+        j.shownClaims,
+        fp,
+        tokenFp,
+      ),
     };
   };
 
