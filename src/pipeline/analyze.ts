@@ -141,6 +141,24 @@ export function createAnalyzer(options: AnalyzerOptions): Analyzer {
   const cacheSize = options.cacheSize ?? 4096;
   const ttl = options.cacheTtlMs ?? 30_000;
   const cache = new Map<string, { at: number; analysis: Analysis }>();
+  // The cache's keys in the Map's own order, in a circular queue: the oldest key without
+  // Map#keys().next(), which walks past every slot deleted since the Map last rehashed.
+  const ring: (string | undefined)[] = new Array(Math.max(1, cacheSize));
+  let head = 0;
+  let count = 0;
+  const remember = (token: string, entry: { at: number; analysis: Analysis }) => {
+    if (cache.size >= cacheSize && count > 0) {
+      cache.delete(ring[head]!);
+      ring[head] = undefined;
+      head = (head + 1) % ring.length;
+      count--;
+    }
+    if (!cache.has(token)) {
+      ring[(head + count) % ring.length] = token;
+      count++;
+    }
+    cache.set(token, entry);
+  };
 
   /** Classification, status, risks and the claims as they may be shown, for one decoded token. */
   const judge = (decoded: DecodedToken) => {
@@ -261,8 +279,7 @@ export function createAnalyzer(options: AnalyzerOptions): Analyzer {
       const hit = cached(item.token);
       if (hit !== undefined) return hit;
       const analysis = await analyzeNow(item);
-      if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string);
-      cache.set(item.token, { at: t, analysis });
+      remember(item.token, { at: t, analysis });
       return analysis;
     },
   };
