@@ -4,7 +4,7 @@
 import type { ClaimCategory, JsonObject, JsonValue } from '../model.ts';
 import { PUBLIC, UNCLASSIFIED } from './categories.ts';
 import { type CompiledClaimRules, ruleFor } from './claim-rules.ts';
-import { escapeSegment } from './json-pointer.ts';
+import { escapeSegment, parsePointer } from './json-pointer.ts';
 import type { ValueDetector } from './value-detectors.ts';
 
 export interface WalkLimits {
@@ -34,7 +34,8 @@ export interface ClaimClassifier {
 
 interface Frame {
   value: JsonValue;
-  segments: string[];
+  /** Segments from the root: 1 for a top-level claim. */
+  depth: number;
   pointer: string;
   /** The object key this node sits under (undefined for array elements). */
   name: string | undefined;
@@ -49,33 +50,113 @@ function isScalar(v: JsonValue): v is Scalar {
   return v === null || typeof v !== 'object';
 }
 
+/**
+ * Memo of pure per-classifier answers. Claim names and values recur across tokens (issuers,
+ * audiences, scopes, namespaces), and what the detectors and the name rules say about them
+ * depends on nothing else. Bounded: a full map is emptied.
+ */
+interface Memo {
+  /** `detect` of one string: key = name (length-prefixed), ruled flag, value. */
+  values: Map<string, ClaimCategory | null>;
+  /** `ruleFor` of a node by its pointer: nodes with a name (object members) and without (array items). */
+  named: Map<string, ClaimCategory | null>;
+  unnamed: Map<string, ClaimCategory | null>;
+}
+const MEMO_MAX = 8192;
+/** Longer values are not remembered (the key would cost what it saves). */
+const MEMO_TEXT = 256;
+const memos = new WeakMap<ClaimClassifier, Memo>();
+
+function memoOf(c: ClaimClassifier): Memo {
+  let m = memos.get(c);
+  if (m === undefined) {
+    m = { values: new Map(), named: new Map(), unnamed: new Map() };
+    memos.set(c, m);
+  }
+  return m;
+}
+
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  if (map.size >= MEMO_MAX) map.clear();
+  map.set(key, value);
+}
+
+/** The first detector that fires on one string, or undefined. */
+function detectOne(c: ClaimClassifier, s: string, name: string | undefined, ruled: boolean) {
+  for (const d of c.detectors) {
+    if (d.appliesTo === 'unmatched' && ruled) continue;
+    const found = d.detect(s, name);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+function detectMemo(
+  c: ClaimClassifier,
+  memo: Memo,
+  s: string,
+  name: string | undefined,
+  ruled: boolean,
+): ClaimCategory | undefined {
+  if (s.length > MEMO_TEXT || (name !== undefined && name.length > MEMO_TEXT))
+    return detectOne(c, s, name, ruled);
+  const key = `${name === undefined ? '-' : `${name.length}:${name}`}${ruled ? '1' : '0'}${s}`;
+  const hit = memo.values.get(key);
+  if (hit !== undefined) return hit ?? undefined;
+  const found = detectOne(c, s, name, ruled);
+  remember(memo.values, key, found ?? null);
+  return found;
+}
+
 /** What a value detector says about a leaf (a scalar or a scalar array). */
 function detect(c: ClaimClassifier, value: Scalar | Scalar[], name: string | undefined, ruled: boolean) {
+  const memo = memoOf(c);
+  if (typeof value === 'string') return detectMemo(c, memo, value, name, ruled);
   let best: ClaimCategory | undefined;
   let bestRank = -1;
-  const one = (s: string) => {
-    for (const d of c.detectors) {
-      if (d.appliesTo === 'unmatched' && ruled) continue;
-      const found = d.detect(s, name);
+  if (Array.isArray(value)) {
+    const n = Math.min(value.length, c.limits.maxArrayScan);
+    for (let i = 0; i < n; i++) {
+      const v = value[i];
+      if (typeof v !== 'string') continue;
+      const found = detectMemo(c, memo, v, name, ruled);
       if (found !== undefined) {
         const r = c.rank(found);
         if (r > bestRank) {
           best = found;
           bestRank = r;
         }
-        return;
       }
-    }
-  };
-  if (typeof value === 'string') one(value);
-  else if (Array.isArray(value)) {
-    const n = Math.min(value.length, c.limits.maxArrayScan);
-    for (let i = 0; i < n; i++) {
-      const v = value[i];
-      if (typeof v === 'string') one(v);
     }
   }
   return best;
+}
+
+/** The segments of a pointer this walk built (escapeSegment per segment): parsePointer inverts it. */
+function segmentsOf(pointer: string): string[] {
+  return parsePointer(pointer)!;
+}
+
+/**
+ * `ruleFor`, remembered by pointer and whether the node has a name. The segments follow from the
+ * pointer and are made only when the rules are asked.
+ */
+function ruleOf(
+  c: ClaimClassifier,
+  pointer: string,
+  name: string | undefined,
+  topLevel = false,
+): ClaimCategory | undefined {
+  // A top-level claim's only segment is its name (no parse of a long name).
+  const segments = () => (topLevel ? [name!] : segmentsOf(pointer));
+  if (pointer.length > MEMO_TEXT) return ruleFor(c.rules, pointer, segments(), name);
+  const memo = memoOf(c);
+  const map = name === undefined ? memo.unnamed : memo.named;
+  const hit = map.get(pointer);
+  if (hit !== undefined) return hit ?? undefined;
+  const rule = ruleFor(c.rules, pointer, segments(), name);
+  remember(map, pointer, rule ?? null);
+  return rule;
 }
 
 function leafCategory(
@@ -116,9 +197,8 @@ export function classifyClaims(c: ClaimClassifier, claims: JsonObject): Record<s
     if (!Object.hasOwn(claims, key)) continue;
     if (++nodes > maxNodes || entries >= maxEntries) break;
     const value = claims[key]!;
-    const segments = [key];
     const pointer = '/' + escapeSegment(key);
-    const rule = ruleFor(c.rules, pointer, segments, key);
+    const rule = ruleOf(c, pointer, key, true);
     if (isScalar(value) || (Array.isArray(value) && value.every(isScalar))) {
       put(key, leafCategory(c, value as Scalar | Scalar[], key, rule, undefined));
     } else if (isEmpty(value)) {
@@ -126,23 +206,22 @@ export function classifyClaims(c: ClaimClassifier, claims: JsonObject): Record<s
     } else {
       put(key, rule ?? PUBLIC);
       if (rule === undefined) summary.set(key, PUBLIC);
-      queue.push({ value, segments, pointer, name: key, inherited: rule, top: key });
+      queue.push({ value, depth: 1, pointer, name: key, inherited: rule, top: key });
     }
   }
 
   // Breadth-first, so shallow claims are classified before a deep one eats the budget.
   for (let head = 0; head < queue.length; head++) {
     const frame = queue[head]!;
-    const { value, segments, pointer, inherited, top } = frame;
-    const childDepth = segments.length + 1;
+    const { value, depth, pointer, inherited, top } = frame;
+    const childDepth = depth + 1;
     const visit = (childValue: JsonValue, seg: string, name: string | undefined): boolean => {
       if (++nodes > maxNodes || entries >= maxEntries) {
         raise(top, UNCLASSIFIED);
         return false;
       }
-      const childSegments = [...segments, seg];
       const childPointer = pointer + '/' + escapeSegment(seg);
-      const rule = ruleFor(c.rules, childPointer, childSegments, name);
+      const rule = ruleOf(c, childPointer, name);
       if (isScalar(childValue) || (Array.isArray(childValue) && childValue.every(isScalar))) {
         const category = leafCategory(c, childValue as Scalar | Scalar[], name, rule, inherited);
         put(childPointer, category);
@@ -158,7 +237,7 @@ export function classifyClaims(c: ClaimClassifier, claims: JsonObject): Record<s
       } else {
         queue.push({
           value: childValue,
-          segments: childSegments,
+          depth: childDepth,
           pointer: childPointer,
           name,
           inherited: rule ?? inherited,

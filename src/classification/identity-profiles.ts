@@ -2,7 +2,7 @@
 // the claims -> who the token speaks for (identity, workload or not) and what it is (token_type).
 import { type JoseHeader, type JsonObject, type JsonValue, TOKEN_TYPES, type TokenType } from '../model.ts';
 import { compileGlob, type Glob } from './glob.ts';
-import { parsePointer, valueAt } from './json-pointer.ts';
+import { member, parsePointer, valueAt } from './json-pointer.ts';
 import type { Checker, Path } from './schema.ts';
 
 export { TOKEN_TYPES };
@@ -199,24 +199,40 @@ function typeOf(v: JsonValue): JsonType {
   return typeof v as JsonType;
 }
 
-function candidates(v: JsonValue): JsonValue[] {
-  return Array.isArray(v) ? v.slice(0, MAX_ITEMS_SCANNED) : [v];
-}
+/** The string test of a string operator on one (case-folded when asked) string. */
+type StringTest = (cond: Condition, s: string) => boolean;
+const startsWithPrefix: StringTest = (cond, s) => s.startsWith(cond.prefix!);
+const endsWithSuffix: StringTest = (cond, s) => s.endsWith(cond.suffix!);
+const includesText: StringTest = (cond, s) => s.includes(cond.contains!);
+const anyGlob: StringTest = (cond, s) => {
+  for (const g of cond.glob!) if (g.match(s)) return true;
+  return false;
+};
 
-function stringOp(cond: Condition, v: JsonValue, test: (s: string) => boolean): boolean {
-  for (const item of candidates(v)) {
+/** A string operator holds for the value, or for one of its first MAX_ITEMS_SCANNED items. */
+function stringOp(cond: Condition, v: JsonValue, test: StringTest): boolean {
+  if (!Array.isArray(v)) {
+    return typeof v === 'string' && test(cond, cond.ignoreCase ? v.toLowerCase() : v);
+  }
+  const n = Math.min(v.length, MAX_ITEMS_SCANNED);
+  for (let i = 0; i < n; i++) {
+    const item = v[i];
     if (typeof item !== 'string') continue;
-    if (test(cond.ignoreCase ? item.toLowerCase() : item)) return true;
+    if (test(cond, cond.ignoreCase ? item.toLowerCase() : item)) return true;
   }
   return false;
 }
 
+function primitiveItem(cond: Condition, item: JsonValue | undefined, want: Primitive): boolean {
+  if (typeof item === 'string' && typeof want === 'string')
+    return (cond.ignoreCase ? item.toLowerCase() : item) === want;
+  return item === want;
+}
+
 function primitiveMatch(cond: Condition, v: JsonValue, want: Primitive): boolean {
-  for (const item of candidates(v)) {
-    if (typeof item === 'string' && typeof want === 'string') {
-      if ((cond.ignoreCase ? item.toLowerCase() : item) === want) return true;
-    } else if (item === want) return true;
-  }
+  if (!Array.isArray(v)) return primitiveItem(cond, v, want);
+  const n = Math.min(v.length, MAX_ITEMS_SCANNED);
+  for (let i = 0; i < n; i++) if (primitiveItem(cond, v[i], want)) return true;
   return false;
 }
 
@@ -236,13 +252,22 @@ function holds(cond: Condition, header: JoseHeader, claims: JsonObject | undefin
   if (v === undefined) return cond.present === false;
   if (cond.type !== undefined && typeOf(v) !== cond.type) return false;
   if (cond.equals !== undefined && !primitiveMatch(cond, v, cond.equals)) return false;
-  if (cond.oneOf !== undefined && !cond.oneOf.some((w) => primitiveMatch(cond, v, w))) return false;
+  if (cond.oneOf !== undefined) {
+    let any = false;
+    for (const w of cond.oneOf) {
+      if (primitiveMatch(cond, v, w)) {
+        any = true;
+        break;
+      }
+    }
+    if (!any) return false;
+  }
   const { prefix, suffix, contains, word, glob, mediaType, maxItems, equalsClaim } = cond;
-  if (prefix !== undefined && !stringOp(cond, v, (s) => s.startsWith(prefix))) return false;
-  if (suffix !== undefined && !stringOp(cond, v, (s) => s.endsWith(suffix))) return false;
-  if (contains !== undefined && !stringOp(cond, v, (s) => s.includes(contains))) return false;
+  if (prefix !== undefined && !stringOp(cond, v, startsWithPrefix)) return false;
+  if (suffix !== undefined && !stringOp(cond, v, endsWithSuffix)) return false;
+  if (contains !== undefined && !stringOp(cond, v, includesText)) return false;
   if (word !== undefined && !hasWord(cond, v, word)) return false;
-  if (glob !== undefined && !stringOp(cond, v, (s) => glob.some((g) => g.match(s)))) return false;
+  if (glob !== undefined && !stringOp(cond, v, anyGlob)) return false;
   if (mediaType !== undefined && !(typeof v === 'string' && normalizeMediaType(v) === mediaType))
     return false;
   if (maxItems !== undefined && (Array.isArray(v) ? v.length : 1) > maxItems) return false;
@@ -259,9 +284,121 @@ export function profileMatches(
   claims: JsonObject | undefined,
 ): boolean {
   for (const cond of p.all) if (!holds(cond, header, claims)) return false;
-  if (p.any.length > 0 && !p.any.some((cond) => holds(cond, header, claims))) return false;
+  if (p.any.length > 0) {
+    let any = false;
+    for (const cond of p.any) {
+      if (holds(cond, header, claims)) {
+        any = true;
+        break;
+      }
+    }
+    if (!any) return false;
+  }
   for (const cond of p.none) if (holds(cond, header, claims)) return false;
   return true;
+}
+
+// ---- the issuer index ----
+// Most profiles are keyed on `iss` and tokens of a log share a few issuers: what every profile's
+// conditions on the `iss` claim alone say is computed once per issuer string and remembered, so
+// a token pays one lookup for them and only the other conditions are evaluated. Exact: a
+// condition on `iss` alone (no equals_claim) depends on nothing but the iss value.
+
+interface SplitProfile {
+  /** `all` and `none` conditions on iss alone, and `any` when all of its conditions are. */
+  issAll: readonly Condition[];
+  issNone: readonly Condition[];
+  anyOnIss: boolean;
+  restAll: readonly Condition[];
+  restNone: readonly Condition[];
+}
+
+interface IssuerIndex {
+  split: readonly SplitProfile[];
+  /** Per issuer: 1 where a profile's iss conditions hold. */
+  byIssuer: Map<string, Uint8Array>;
+  /** The same without an iss claim (or without claims). */
+  noIssuer: Uint8Array | undefined;
+}
+
+const ISSUER_MEMO_MAX = 1024;
+const ISSUER_MEMO_TEXT = 512;
+const indexes = new WeakMap<readonly IdentityProfile[], IssuerIndex>();
+
+const onIssOnly = (c: Condition) =>
+  c.target === 'claim' && c.segments.length === 1 && c.segments[0] === 'iss' && c.equalsClaim === undefined;
+
+function indexOf(profiles: readonly IdentityProfile[]): IssuerIndex {
+  let index = indexes.get(profiles);
+  if (index === undefined) {
+    index = {
+      split: profiles.map((p) => ({
+        issAll: p.all.filter(onIssOnly),
+        issNone: p.none.filter(onIssOnly),
+        anyOnIss: p.any.length > 0 && p.any.every(onIssOnly),
+        restAll: p.all.filter((c) => !onIssOnly(c)),
+        restNone: p.none.filter((c) => !onIssOnly(c)),
+      })),
+      byIssuer: new Map(),
+      noIssuer: undefined,
+    };
+    indexes.set(profiles, index);
+  }
+  return index;
+}
+
+function allHold(conds: readonly Condition[], header: JoseHeader, claims: JsonObject | undefined): boolean {
+  for (const cond of conds) if (!holds(cond, header, claims)) return false;
+  return true;
+}
+
+function noneHolds(conds: readonly Condition[], header: JoseHeader, claims: JsonObject | undefined): boolean {
+  for (const cond of conds) if (holds(cond, header, claims)) return false;
+  return true;
+}
+
+function anyHolds(conds: readonly Condition[], header: JoseHeader, claims: JsonObject | undefined): boolean {
+  for (const cond of conds) if (holds(cond, header, claims)) return true;
+  return false;
+}
+
+function issuerVerdicts(
+  profiles: readonly IdentityProfile[],
+  index: IssuerIndex,
+  iss: string | undefined,
+  header: JoseHeader,
+  claims: JsonObject | undefined,
+): Uint8Array {
+  let verdicts = iss === undefined ? index.noIssuer : index.byIssuer.get(iss);
+  if (verdicts === undefined) {
+    verdicts = new Uint8Array(profiles.length);
+    for (let i = 0; i < profiles.length; i++) {
+      const s = index.split[i]!;
+      const ok =
+        allHold(s.issAll, header, claims) &&
+        noneHolds(s.issNone, header, claims) &&
+        (!s.anyOnIss || anyHolds(profiles[i]!.any, header, claims));
+      verdicts[i] = ok ? 1 : 0;
+    }
+    if (iss === undefined) index.noIssuer = verdicts;
+    else {
+      if (index.byIssuer.size >= ISSUER_MEMO_MAX) index.byIssuer.clear();
+      index.byIssuer.set(iss, verdicts);
+    }
+  }
+  return verdicts;
+}
+
+/** profileMatches, given that the profile's conditions on iss alone hold. */
+function restMatches(
+  p: IdentityProfile,
+  s: SplitProfile,
+  header: JoseHeader,
+  claims: JsonObject | undefined,
+): boolean {
+  if (!allHold(s.restAll, header, claims)) return false;
+  if (!s.anyOnIss && p.any.length > 0 && !anyHolds(p.any, header, claims)) return false;
+  return noneHolds(s.restNone, header, claims);
 }
 
 /**
@@ -274,11 +411,22 @@ export function resolveIdentity(
   header: JoseHeader,
   claims: JsonObject | undefined,
 ): IdentityResult {
+  const iss = claims === undefined ? undefined : member(claims, 'iss');
+  let index: IssuerIndex | undefined;
+  let verdicts: Uint8Array | undefined;
+  // Without claims or without iss, the iss conditions see no value: one verdict set for both.
+  if (iss === undefined || (typeof iss === 'string' && iss.length <= ISSUER_MEMO_TEXT)) {
+    index = indexOf(profiles);
+    verdicts = issuerVerdicts(profiles, index, iss, header, claims);
+  }
   let who: IdentityProfile | undefined;
   let what: IdentityProfile | undefined;
-  for (const p of profiles) {
+  for (let i = 0; i < profiles.length; i++) {
+    const p = profiles[i]!;
     if ((who || p.identity === undefined) && (what || p.tokenType === undefined)) continue;
-    if (!profileMatches(p, header, claims)) continue;
+    if (verdicts !== undefined) {
+      if (verdicts[i] === 0 || !restMatches(p, index!.split[i]!, header, claims)) continue;
+    } else if (!profileMatches(p, header, claims)) continue;
     if (!who && p.identity !== undefined) who = p;
     if (!what && p.tokenType !== undefined) what = p;
     if (who && what) break;

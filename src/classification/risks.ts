@@ -151,8 +151,30 @@ function claimValue(claims: JsonObject, key: string): JsonValue | undefined {
   return segs ? valueAt(claims, segs) : undefined;
 }
 
+/** privilegedCount of short string values (scopes recur across tokens), per settings; bounded. */
+const privilegedMemo = new WeakMap<RiskSettings, Map<string, number>>();
+const PRIVILEGED_MEMO_MAX = 4096;
+const PRIVILEGED_MEMO_TEXT = 256;
+
 /** How many values of an authz claim grant broad privilege (bounded scan). */
 function privilegedCount(value: JsonValue | undefined, settings: RiskSettings): number {
+  if (typeof value !== 'string' || value.length > PRIVILEGED_MEMO_TEXT)
+    return countPrivileged(value, settings);
+  let memo = privilegedMemo.get(settings);
+  if (memo === undefined) {
+    memo = new Map();
+    privilegedMemo.set(settings, memo);
+  }
+  let n = memo.get(value);
+  if (n === undefined) {
+    n = countPrivileged(value, settings);
+    if (memo.size >= PRIVILEGED_MEMO_MAX) memo.clear();
+    memo.set(value, n);
+  }
+  return n;
+}
+
+function countPrivileged(value: JsonValue | undefined, settings: RiskSettings): number {
   const items: string[] = [];
   const push = (v: JsonValue) => {
     if (typeof v === 'string' && v.length <= 4096) for (const w of v.split(/[\s,]+/)) if (w) items.push(w);
@@ -166,6 +188,26 @@ function privilegedCount(value: JsonValue | undefined, settings: RiskSettings): 
 }
 
 type Add = (id: RiskId, vars?: Record<string, string>) => void;
+
+const PLACEHOLDER = /\{([a-z_]+)\}/;
+/** A reason template split once: literal text at even indexes, placeholder names at odd ones. */
+const templates = new WeakMap<RiskDefinition, readonly string[]>();
+
+/** The reason of a risk: each `{name}` from `vars`, else from `base`, else `unknown`. */
+function render(def: RiskDefinition, base: Record<string, string>, vars: Record<string, string>): string {
+  let parts = templates.get(def);
+  if (parts === undefined) {
+    parts = def.reason.split(PLACEHOLDER);
+    templates.set(def, parts);
+  }
+  let out = parts[0]!;
+  for (let i = 1; i < parts.length; i += 2) {
+    const k = parts[i]!;
+    out += (Object.hasOwn(vars, k) ? vars[k] : base[k]) ?? 'unknown';
+    out += parts[i + 1]!;
+  }
+  return out;
+}
 
 /** Risks the JOSE header carries: alg, key references, kid, crit, b64, typ. */
 function headerRisks(
@@ -362,9 +404,8 @@ export function assessRisks(input: RiskInput, ctx: RiskContext): Risk[] {
     const def = rules.risks.get(id);
     const override = ctx.riskOverrides?.[id];
     if (!def || override === 'off') return;
-    const all: Record<string, string> = { ...base, ...vars };
     const severity = override ?? (variant ? def.variants[variant] : undefined) ?? def.severity;
-    const reason = def.reason.replace(/\{([a-z_]+)\}/g, (_, k: string) => all[k] ?? 'unknown');
+    const reason = render(def, base, vars);
     found.push({ id, severity, reason, frameworks: [...def.frameworks] });
   };
 

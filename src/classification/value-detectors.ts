@@ -3,7 +3,7 @@
 // MAX_SCAN characters first): claim values are attacker-controlled, so no regular expression
 // with backtracking ever sees one.
 import type { ClaimCategory } from '../model.ts';
-import { compileGlob, type Glob } from './glob.ts';
+import { compileGlob, GLOB_MAX_TEXT, type Glob } from './glob.ts';
 import type { Checker, Path } from './schema.ts';
 
 /** Characters of a value the detectors look at; the rest of a longer value is not scanned. */
@@ -469,6 +469,13 @@ export function parseDetector(
   return spec;
 }
 
+/** Any of the (ignore-case) name globs matches: the name is folded once, not once per glob. */
+function matchesName(names: readonly Glob[], name: string): boolean {
+  const folded = name.length <= GLOB_MAX_TEXT ? name.toLowerCase() : name;
+  for (const g of names) if (g.matchFolded(folded)) return true;
+  return false;
+}
+
 export function compileDetector(spec: DetectorSpec): ValueDetector {
   const { category } = spec;
   const names: Glob[] | undefined = spec.names?.map((n) => compileGlob(n, true));
@@ -545,7 +552,7 @@ export function compileDetector(spec: DetectorSpec): ValueDetector {
     category,
     appliesTo: spec.appliesTo,
     detect(value, name) {
-      if (names && (name === undefined || !names.some((g) => g.match(name)))) return undefined;
+      if (names && (name === undefined || !matchesName(names, name))) return undefined;
       return test(bounded(value));
     },
   };

@@ -67,7 +67,8 @@ export function parseWeakSecrets(text: string, file: string): Uint8Array[] {
 
 interface Pads {
   ipad: Buffer[];
-  opad: Buffer[];
+  /** Per secret: key ^ opad followed by room for the inner digest (the outer hash's input). */
+  outer: Buffer[];
 }
 
 export interface WeakSecretOptions {
@@ -106,18 +107,18 @@ export class WeakSecretChecker {
     let pads = this.#pads.get(alg);
     if (pads) return pads;
     const { name, block } = HASHES[alg];
-    pads = { ipad: [], opad: [] };
+    pads = { ipad: [], outer: [] };
     for (const secret of this.#secrets) {
       const key = Buffer.alloc(block);
       (secret.length > block ? hash(name, secret, 'buffer') : secret).copy(key);
       const ipad = Buffer.allocUnsafe(block);
-      const opad = Buffer.allocUnsafe(block);
+      const outer = Buffer.alloc(block + HASHES[alg].size);
       for (let j = 0; j < block; j++) {
         ipad[j] = key[j]! ^ 0x36;
-        opad[j] = key[j]! ^ 0x5c;
+        outer[j] = key[j]! ^ 0x5c;
       }
       pads.ipad.push(ipad);
-      pads.opad.push(opad);
+      pads.outer.push(outer);
     }
     this.#pads.set(alg, pads);
     return pads;
@@ -147,14 +148,13 @@ export class WeakSecretChecker {
   /** The index of the secret the signature verifies under, or -1. */
   #search(alg: HmacAlg, spec: HashSpec, input: Uint8Array, sig: Buffer): number {
     const { name, block } = spec;
-    const { ipad, opad } = this.#padsFor(alg);
+    const { ipad, outer: outers } = this.#padsFor(alg);
     const want = sig.toString('binary');
     const inner = Buffer.allocUnsafe(block + input.length);
     inner.set(input, block);
-    const outer = Buffer.allocUnsafe(block + spec.size);
     for (let i = 0; i < ipad.length; i++) {
       inner.set(ipad[i]!, 0);
-      outer.set(opad[i]!, 0);
+      const outer = outers[i]!;
       outer.write(hash(name, inner, 'binary'), block, 'latin1');
       if (hash(name, outer, 'binary') === want) {
         const mac = createHmac(name, this.#secrets[i]!).update(input).digest();

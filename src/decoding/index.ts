@@ -5,7 +5,6 @@ import { readFileSync } from 'node:fs';
 import {
   base64url,
   compactDecrypt,
-  decodeJwt,
   decodeProtectedHeader,
   type FlattenedJWE,
   flattenedDecrypt,
@@ -109,6 +108,46 @@ function b64(s: string): Uint8Array | null {
   }
 }
 
+const B64URL_CHAR = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_')
+  B64URL_CHAR[c.charCodeAt(0)] = 1;
+
+/** Only base64url characters, no padding, and a length base64 can have (not 1 mod 4). */
+function plainBase64url(s: string): boolean {
+  if (s.length % 4 === 1) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || B64URL_CHAR[c] !== 1) return false;
+  }
+  return true;
+}
+
+/**
+ * The claims set when the payload is a JSON object, else null: what jose's decodeJwt accepts
+ * (exactly three segments, a non-empty payload, jose's base64url decoding, strict UTF-8, a JSON
+ * object), without splitting the whole token or throwing on the way.
+ */
+function claimsSet(token: string, firstDot: number, lastDot: number, payloadText: string): JsonObject | null {
+  if (firstDot < 0 || firstDot === lastDot || token.indexOf('.', firstDot + 1) !== lastDot) return null;
+  if (payloadText.length === 0) return null;
+  let bytes: Uint8Array;
+  if (plainBase64url(payloadText)) {
+    // Only base64url characters and a possible length: jose's (forgiving) decoding and Node's agree.
+    bytes = Buffer.from(payloadText, 'base64url');
+  } else {
+    try {
+      bytes = base64url.decode(payloadText);
+    } catch {
+      return null;
+    }
+  }
+  try {
+    return jsonObject(JSON.parse(utf8.decode(bytes)));
+  } catch {
+    return null;
+  }
+}
+
 function compactJws(item: TokenItem): DecodedToken {
   const token = item.token;
   const header = (item.header ?? (decodeProtectedHeader(token) as JoseHeader)) as JoseHeader;
@@ -120,15 +159,13 @@ function compactJws(item: TokenItem): DecodedToken {
     payload =
       payloadText.length === 0 ? { type: 'detached' } : { type: 'opaque', length: payloadText.length };
   } else {
-    try {
-      // jose decodes the claims set when the payload is a JSON object.
-      payload = { type: 'claims', claims: decodeJwt(token) as JsonObject };
-    } catch {
+    const claims = claimsSet(token, firstDot, lastDot, payloadText);
+    if (claims !== null) payload = { type: 'claims', claims };
+    else {
       const bytes = b64(payloadText);
       payload = bytes === null ? { type: 'opaque', length: payloadText.length } : readPayload(bytes);
     }
   }
-  const signature = b64(token.slice(lastDot + 1)) ?? new Uint8Array();
   return {
     kind: item.kind,
     serialization: 'compact',
@@ -137,8 +174,27 @@ function compactJws(item: TokenItem): DecodedToken {
     payload,
     nested: payload.type === 'token',
     decrypted: false,
-    signing: { input: Buffer.from(token.slice(0, lastDot), 'latin1'), signature },
+    signing: lazySigning(token, lastDot),
     length: token.length,
+  };
+}
+
+/**
+ * The signing input and signature bytes of a compact JWS, made on first use: only the HMAC
+ * weak-secret check reads them, so most tokens never pay for the copy and the decoding.
+ */
+function lazySigning(token: string, lastDot: number): { input: Uint8Array; signature: Uint8Array } {
+  let input: Uint8Array | undefined;
+  let signature: Uint8Array | undefined;
+  return {
+    get input() {
+      input ??= Buffer.from(token.slice(0, lastDot), 'latin1');
+      return input;
+    },
+    get signature() {
+      signature ??= b64(token.slice(lastDot + 1)) ?? new Uint8Array();
+      return signature;
+    },
   };
 }
 

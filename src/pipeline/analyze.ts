@@ -103,12 +103,62 @@ function subjectOf(decoded: DecodedToken): string | undefined {
   return typeof sub === 'string' ? `${typeof iss === 'string' ? iss : ''}\n${sub}` : undefined;
 }
 
+/**
+ * The replacement of every occurrence of an analysed token. Made outside the analysis so that a
+ * cached analysis keeps only what replacing needs, not the decoded token and its claims.
+ */
+function replacementOf(
+  fixedCompact: string | null,
+  action: Decision['action'],
+  sanitizable: boolean,
+  kind: DecodedToken['kind'],
+  json: TokenItem['json'],
+  shownClaims: JsonObject,
+  fp: Fingerprinter,
+  tokenFp: string,
+): Analysis['replacement'] {
+  const jsonText = (q: Quoting): string | null => {
+    if (action === 'report') return null;
+    if (sanitizable) {
+      const prot = (json?.protected ??
+        (json?.signatures as { protected?: string }[] | undefined)?.[0]?.protected) as string | undefined;
+      const payload = Buffer.from(JSON.stringify(shownClaims), 'utf8').toString('base64url');
+      return jsonReplacement(q, {
+        jwtr: sanitizedSignature(fp, tokenFp),
+        ...(prot !== undefined ? { protected: prot } : {}),
+        payload,
+      });
+    }
+    const mode = action === 'hash' ? 'hash' : 'mask';
+    return jsonReplacement(q, { jwtr: placeholder(kind, mode, fp, tokenFp) });
+  };
+  return (occ) => (occ.serialization === 'compact' ? fixedCompact : jsonText(occ.quoting));
+}
+
 export function createAnalyzer(options: AnalyzerOptions): Analyzer {
   const { policy, rules, fingerprinter: fp, keys } = options;
   const now = options.now ?? (() => new Date());
   const cacheSize = options.cacheSize ?? 4096;
   const ttl = options.cacheTtlMs ?? 30_000;
   const cache = new Map<string, { at: number; analysis: Analysis }>();
+  // The cache's keys in the Map's own order, in a circular queue: the oldest key without
+  // Map#keys().next(), which walks past every slot deleted since the Map last rehashed.
+  const ring: (string | undefined)[] = new Array(Math.max(1, cacheSize));
+  let head = 0;
+  let count = 0;
+  const remember = (token: string, entry: { at: number; analysis: Analysis }) => {
+    if (cache.size >= cacheSize && count > 0) {
+      cache.delete(ring[head]!);
+      ring[head] = undefined;
+      head = (head + 1) % ring.length;
+      count--;
+    }
+    if (!cache.has(token)) {
+      ring[(head + count) % ring.length] = token;
+      count++;
+    }
+    cache.set(token, entry);
+  };
 
   /** Classification, status, risks and the claims as they may be shown, for one decoded token. */
   const judge = (decoded: DecodedToken) => {
@@ -140,7 +190,7 @@ export function createAnalyzer(options: AnalyzerOptions): Analyzer {
     return { classification, status, risks, decision, shownClaims };
   };
 
-  const body = (decoded: DecodedToken, token: string, j: ReturnType<typeof judge>): FindingBody => {
+  const body = (decoded: DecodedToken, tokenFp: string, j: ReturnType<typeof judge>): FindingBody => {
     let severity = j.decision.severity;
     for (const r of j.risks) severity = maxSeverity(severity, r.severity);
     return {
@@ -152,7 +202,7 @@ export function createAnalyzer(options: AnalyzerOptions): Analyzer {
         encoding: [],
         context: 'text',
         nested: decoded.nested,
-        fingerprint: `${fp.keyId}:${fp.fingerprint(token)}`,
+        fingerprint: `${fp.keyId}:${tokenFp}`,
         length: decoded.length,
       },
       header: safeHeader(decoded.header, fp),
@@ -169,7 +219,8 @@ export function createAnalyzer(options: AnalyzerOptions): Analyzer {
     const decoded =
       keys !== undefined && item.kind === 'jwe' ? await decodeToken(item, keys) : decodeReadable(item);
     const j = judge(decoded);
-    const finding = body(decoded, item.token, j);
+    const tokenFp = fp.fingerprint(item.token);
+    const finding = body(decoded, tokenFp, j);
     // A readable inner token (JWS payload or decrypted JWE plaintext) is judged too.
     if (decoded.payload.type === 'token') {
       const inner = tokensOf(scan(Buffer.from(decoded.payload.inner, 'latin1')).items)[0];
@@ -177,11 +228,10 @@ export function createAnalyzer(options: AnalyzerOptions): Analyzer {
         const innerDecoded =
           keys !== undefined && inner.kind === 'jwe' ? await decodeToken(inner, keys) : decodeReadable(inner);
         const ij = judge(innerDecoded);
-        finding.inner = body(innerDecoded, inner.token, ij);
+        finding.inner = body(innerDecoded, fp.fingerprint(inner.token), ij);
         finding.severity = maxSeverity(finding.severity, finding.inner.severity);
       }
     }
-    const tokenFp = fp.fingerprint(item.token);
     const subject = subjectOf(decoded);
     const action = j.decision.action;
     const sanitizable = action === 'sanitize' && decoded.kind !== 'jwe' && decoded.payload.type === 'claims';
@@ -201,28 +251,20 @@ export function createAnalyzer(options: AnalyzerOptions): Analyzer {
       );
     };
     const fixedCompact = compactText();
-    const jsonText = (q: Quoting): string | null => {
-      if (action === 'report') return null;
-      if (sanitizable) {
-        const prot = (item.json?.protected ??
-          (item.json?.signatures as { protected?: string }[] | undefined)?.[0]?.protected) as
-          | string
-          | undefined;
-        const payload = Buffer.from(JSON.stringify(j.shownClaims), 'utf8').toString('base64url');
-        return jsonReplacement(q, {
-          jwtr: sanitizedSignature(fp, tokenFp),
-          ...(prot !== undefined ? { protected: prot } : {}),
-          payload,
-        });
-      }
-      const mode = action === 'hash' ? 'hash' : 'mask';
-      return jsonReplacement(q, { jwtr: placeholder(decoded.kind, mode, fp, tokenFp) });
-    };
     const shown = SEVERITIES.indexOf(finding.severity) >= SEVERITIES.indexOf(policy.minFindingSeverity);
     return {
       finding: shown ? finding : null,
       decision: j.decision,
-      replacement: (occ) => (occ.serialization === 'compact' ? fixedCompact : jsonText(occ.quoting)),
+      replacement: replacementOf(
+        fixedCompact,
+        action,
+        sanitizable,
+        decoded.kind,
+        item.json,
+        j.shownClaims,
+        fp,
+        tokenFp,
+      ),
     };
   };
 
@@ -237,8 +279,7 @@ export function createAnalyzer(options: AnalyzerOptions): Analyzer {
       const hit = cached(item.token);
       if (hit !== undefined) return hit;
       const analysis = await analyzeNow(item);
-      if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string);
-      cache.set(item.token, { at: t, analysis });
+      remember(item.token, { at: t, analysis });
       return analysis;
     },
   };

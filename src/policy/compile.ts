@@ -35,6 +35,7 @@ interface Facts {
   status: TokenStatus;
   /** Highest risk severity rank after overrides; -1 without risks. */
   riskRank: number;
+  /** The distinct categories of the claims (a condition asks whether any matches). */
   categories: string[] | undefined;
 }
 type Condition = (f: Facts) => boolean;
@@ -52,7 +53,16 @@ function matches(rule: CompiledRule, facts: Facts): boolean {
 }
 
 function categoriesOf(f: Facts): string[] {
-  f.categories ??= Object.values(f.input.classification.claims);
+  if (f.categories === undefined) {
+    const distinct: string[] = [];
+    const claims = f.input.classification.claims;
+    for (const key in claims) {
+      if (!Object.hasOwn(claims, key)) continue;
+      const c = claims[key]!;
+      if (!distinct.includes(c)) distinct.push(c);
+    }
+    f.categories = distinct;
+  }
   return f.categories;
 }
 

@@ -31,7 +31,8 @@ export function sanitizedSignature(fp: Fingerprinter, tokenFingerprint: string):
 
 /** `header.payload.JWTR~sanitized~...`: the original header, the protected claims, no signature. */
 export function sanitizedCompact(headerB64: string, claims: JsonObject, signature: string): string {
-  const payload = encodeBase64(Buffer.from(JSON.stringify(claims), 'utf8'), 'url', false);
+  // Node's base64url is the unpadded URL alphabet: the same text as encodeBase64(..., 'url', false).
+  const payload = Buffer.from(JSON.stringify(claims), 'utf8').toString('base64url');
   return `${headerB64}.${payload}.${signature}`;
 }
 
@@ -151,15 +152,16 @@ const MAX_CLAIM_DEPTH = 32;
 
 /** True when a claim or header value holds a JOSE token anywhere inside it. */
 export function holdsToken(value: unknown): boolean {
+  // The scanner only reports items around its needles: a text without one holds no token.
   if (typeof value === 'string')
-    return value.length >= 16 && scan(Buffer.from(value, 'utf8')).items.length > 0;
+    return value.length >= 16 && mayHoldToken(value) && scan(Buffer.from(value, 'utf8')).items.length > 0;
   if (value === null || typeof value !== 'object') return false;
   const text = JSON.stringify(value);
-  return text.length >= 16 && scan(Buffer.from(text, 'utf8')).items.length > 0;
+  return text.length >= 16 && mayHoldToken(text) && scan(Buffer.from(text, 'utf8')).items.length > 0;
 }
 
 function escapePointer(s: string): string {
-  return s.replaceAll('~', '~0').replaceAll('/', '~1');
+  return s.includes('~') || s.includes('/') ? s.replaceAll('~', '~0').replaceAll('/', '~1') : s;
 }
 
 /**
@@ -174,8 +176,19 @@ export function protectClaims(
   treatment: (category: string) => ClaimTreatment,
   fp: Fingerprinter,
 ): JsonObject {
-  const pointers = Object.keys(categories).filter((k) => k.startsWith('/'));
-  const hasNested = (prefix: string) => pointers.some((p) => p.startsWith(`${prefix}/`));
+  // Every pointer's proper prefixes at segment boundaries: hasNested(prefix) is true exactly when
+  // some pointer key starts with `${prefix}/`. Made on the first object claim only.
+  let prefixes: Set<string> | undefined;
+  const hasNested = (prefix: string) => {
+    if (prefixes === undefined) {
+      prefixes = new Set();
+      for (const k of Object.keys(categories)) {
+        if (k.charCodeAt(0) !== 0x2f) continue;
+        for (let i = k.indexOf('/', 1); i > 0; i = k.indexOf('/', i + 1)) prefixes.add(k.slice(0, i));
+      }
+    }
+    return prefixes.has(prefix);
+  };
   const protect = (value: JsonValue, category: string | undefined): JsonValue | undefined => {
     const t = treatment(category ?? 'unclassified');
     // A value kept in clear must not carry a token of its own (R1), whatever its category says.
@@ -185,7 +198,8 @@ export function protectClaims(
   };
   const walk = (obj: JsonObject, prefix: string, depth: number): JsonObject => {
     const out: JsonObject = {};
-    for (const [name, value] of Object.entries(obj)) {
+    for (const name of Object.keys(obj)) {
+      const value = obj[name]!;
       const pointer = `${prefix}/${escapePointer(name)}`;
       const category = categories[pointer] ?? (depth === 0 ? categories[name] : undefined);
       let v: JsonValue | undefined;

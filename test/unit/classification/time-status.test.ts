@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { timeStatus } from '../../../src/classification/index.ts';
 import type { JsonObject } from '../../../src/model.ts';
@@ -69,5 +70,31 @@ describe('timeStatus', () => {
   it('reads only own properties and returns nothing without claims', () => {
     expect(timeStatus(Object.create({ exp: NOW_S + 5 }) as JsonObject, NOW)).toEqual({});
     expect(timeStatus(undefined, NOW)).toEqual({});
+  });
+});
+
+describe('issued_at, expires_at and not_before are Date#toISOString of the NumericDate', () => {
+  it('for whole and fractional seconds, at the fast-path edges and beyond', () => {
+    const reference = (s: number) => (Math.abs(s) <= 8.64e12 ? new Date(s * 1000).toISOString() : undefined);
+    const edges = [
+      0, -0, -1, 1, 1.5, -62_167_219_200, -62_167_219_201, 253_402_300_799, 253_402_300_800, 8.64e12,
+    ];
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.constantFrom(...edges),
+          fc.integer({ min: -9e12, max: 9e12 }),
+          fc.integer({ min: 0, max: 4e9 }),
+          fc.double({ min: -1e13, max: 1e13, noNaN: true }),
+        ),
+        (s) => {
+          const st = timeStatus({ iat: s, exp: s, nbf: s }, NOW);
+          expect(st.issued_at).toBe(reference(s));
+          expect(st.expires_at).toBe(reference(s));
+          expect(st.not_before).toBe(reference(s));
+        },
+      ),
+      { numRuns: 5000 },
+    );
   });
 });
