@@ -2,7 +2,7 @@
 // A-Z a-z 0-9 - _ ~ so they are safe in URLs, cookies, JSON strings and log lines, and they
 // never look like a token to the scanner (R5).
 import type { Quoting, ScanItem, TokenItem } from '../detection/index.ts';
-import { encodeBase64, scan } from '../detection/index.ts';
+import { encodeBase64, mayHoldToken, scan } from '../detection/index.ts';
 import type { JsonObject, JsonValue, TokenKind } from '../model.ts';
 import type { Fingerprinter } from './fingerprint.ts';
 
