@@ -1,7 +1,7 @@
 // One partition batch in, the records to write out: the redacted record (or its quarantine
 // record) in input order, then its findings. Never throws on bad input: what cannot be
 // processed goes to quarantine (R6), masked by the engine's failClosed.
-import { type FindingFormat, formatFinding } from '../findings/index.ts';
+import { createFindingFormatter, type FindingFormat } from '../findings/index.ts';
 import type { InputBatch, InputRecord, OutputHeaders, OutputRecord, RecordHeaders } from '../kafka/index.ts';
 import type { AnyFinding, SourceRef } from '../model.ts';
 import type { FullEngine, RecordResult } from '../pipeline/index.ts';
@@ -86,10 +86,12 @@ function errorOf(error: unknown): ProcessingError {
 export class BatchTransform {
   readonly #engine: FullEngine;
   readonly #o: TransformOptions;
+  readonly #format: (f: AnyFinding) => string;
 
   constructor(engine: FullEngine, options: TransformOptions) {
     this.#engine = engine;
     this.#o = options;
+    this.#format = createFindingFormatter(options.findingsFormat);
   }
 
   /** Scans a value with the engine; anything thrown becomes the fail-closed result. */
@@ -245,7 +247,7 @@ export class BatchTransform {
       out.push({
         topic: this.#o.findingsTopic,
         key: 'token' in f ? f.token.fingerprint : null,
-        value: formatFinding(this.#o.findingsFormat, f),
+        value: this.#format(f),
         headers: {
           [SEVERITY_HEADER]: f.severity,
           [RULE_HEADER]: f.rule,
