@@ -25,6 +25,7 @@ export {
   type TokenSummary,
 } from './summary.ts';
 export {
+  createFindingFormatter,
   createFindingWriter,
   FINDING_FORMATS,
   type FindingFormat,

@@ -2,7 +2,7 @@
 // documented order; anything else on the object (a stray raw value, a Detection) is not copied.
 import type { AnyFinding, Finding, JsonObject, Risk, SourceRef, TimeStatus } from '../model.ts';
 import { isErrorFinding } from './describe.ts';
-import { toJsonObject } from './json.ts';
+import { serialize, toJsonObject } from './json.ts';
 
 export const NATIVE_SCHEMA = 'jwt-redactor/finding@1';
 
@@ -40,18 +40,25 @@ export function riskPicks(r: Risk): Record<string, unknown> {
 
 /** What describes the token itself: the same block in native, OCSF `resources[].data` and ECS. */
 export function tokenPicks(f: TokenParts): Record<string, unknown> {
-  const t = f.token;
+  return { token: tokenBlockPicks(f.token), ...tokenTailPicks(f) };
+}
+
+function tokenBlockPicks(t: TokenParts['token']): Record<string, unknown> {
+  return {
+    kind: t.kind,
+    serialization: t.serialization,
+    encoding: t.encoding,
+    context: t.context,
+    nested: t.nested,
+    fingerprint: t.fingerprint,
+    length: t.length,
+  };
+}
+
+/** The part of `tokenPicks` after `token`: what comes from the token's analysis, not from where it was seen. */
+function tokenTailPicks(f: TokenParts): Record<string, unknown> {
   const c = f.classification;
   return {
-    token: {
-      kind: t.kind,
-      serialization: t.serialization,
-      encoding: t.encoding,
-      context: t.context,
-      nested: t.nested,
-      fingerprint: t.fingerprint,
-      length: t.length,
-    },
     header: f.header,
     claims: f.claims,
     classification: { identity: c.identity, profile: c.profile, token_type: c.token_type, claims: c.claims },
@@ -72,8 +79,17 @@ export function innerPicks(inner: Inner): Record<string, unknown> {
 
 /** What follows `source` in a token finding: the token, its risks, the action, the nested token. */
 export function findingPicks(f: Finding): Record<string, unknown> {
+  return { token: tokenBlockPicks(f.token), ...findingTailPicks(f) };
+}
+
+/**
+ * The part of a native token finding after `token`: header, claims, classification, status, risks,
+ * frameworks, action, inner. All of it comes from the token's analysis (the same objects for every
+ * record that carries the token), none from the record: see `createNativeText`.
+ */
+function findingTailPicks(f: Finding): Record<string, unknown> {
   return {
-    ...tokenPicks(f),
+    ...tokenTailPicks(f),
     risks: f.risks.map(riskPicks),
     frameworks: f.frameworks,
     action: f.action,
@@ -81,8 +97,8 @@ export function findingPicks(f: Finding): Record<string, unknown> {
   };
 }
 
-export function toNative(f: AnyFinding): JsonObject {
-  const head = {
+function headPicks(f: AnyFinding): Record<string, unknown> {
+  return {
     schema: NATIVE_SCHEMA,
     id: f.id,
     time: f.time,
@@ -90,8 +106,52 @@ export function toNative(f: AnyFinding): JsonObject {
     severity: f.severity,
     source: sourcePicks(f.source),
   };
+}
+
+export function toNative(f: AnyFinding): JsonObject {
+  const head = headPicks(f);
   if (isErrorFinding(f)) {
     return toJsonObject({ ...head, error: { code: f.error.code, reason: f.error.reason }, action: f.action });
   }
   return toJsonObject({ ...head, ...findingPicks(f) });
+}
+
+interface TailEntry {
+  readonly parts: readonly unknown[];
+  readonly text: string;
+}
+
+function tailParts(f: Finding): unknown[] {
+  return [f.header, f.claims, f.classification, f.status, f.risks, f.frameworks, f.action, f.inner];
+}
+
+function sameParts(a: readonly unknown[], b: readonly unknown[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * `serialize(toNative(f))`, byte for byte, for a stream of findings. The text after `token` is
+ * kept per token analysis (found by the identity of its objects: header, claims, classification,
+ * status, risks, frameworks, inner, and the action) so that a token seen again costs only its
+ * head: id, time, source and token block. The parts must not be changed in place once formatted
+ * (the engine's analyses are shared by every record with the token and never are).
+ *
+ * Byte-identical because JSON.stringify writes an object's members one after the other, each
+ * from its own value, and `toJson` copies each member at the same depth either way.
+ */
+export function createNativeText(): (f: AnyFinding) => string {
+  const tails = new WeakMap<object, TailEntry>();
+  return (f) => {
+    if (isErrorFinding(f)) return serialize(toNative(f));
+    const headText = serialize(toJsonObject({ ...headPicks(f), token: tokenBlockPicks(f.token) }));
+    const key: unknown = f.classification;
+    const parts = tailParts(f);
+    let entry = typeof key === 'object' && key !== null ? tails.get(key) : undefined;
+    if (entry === undefined || !sameParts(entry.parts, parts)) {
+      entry = { parts, text: serialize(toJsonObject(findingTailPicks(f))) };
+      if (typeof key === 'object' && key !== null) tails.set(key, entry);
+    }
+    return entry.text === '{}' ? headText : `${headText.slice(0, -1)},${entry.text.slice(1)}`;
+  };
 }

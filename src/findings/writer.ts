@@ -3,7 +3,7 @@
 import type { AnyFinding, JsonObject } from '../model.ts';
 import { toEcs } from './ecs.ts';
 import { serialize } from './json.ts';
-import { toNative } from './native.ts';
+import { createNativeText, toNative } from './native.ts';
 import { toOcsf } from './ocsf.ts';
 import type { FormatOptions } from './product.ts';
 import { createSarifLogBuilder, toSarifLog } from './sarif.ts';
@@ -52,6 +52,19 @@ export function formatObject(format: FindingFormat, f: AnyFinding, opts?: Format
  */
 export function formatFinding(format: FindingFormat, f: AnyFinding, opts?: FormatOptions): string {
   return serialize(formatObject(format, f, opts));
+}
+
+/**
+ * `formatFinding` for a long stream of findings (the Kafka findings topic): the same text, byte for
+ * byte; in the native format the part that comes from a token's analysis is formatted once per
+ * analysis (see `createNativeText`), not once per record carrying the token.
+ */
+export function createFindingFormatter(
+  format: FindingFormat,
+  opts?: FormatOptions,
+): (f: AnyFinding) => string {
+  if (format === 'native') return createNativeText();
+  return (f) => formatFinding(format, f, opts);
 }
 
 interface Output {

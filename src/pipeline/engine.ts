@@ -1,6 +1,6 @@
 // The engine: one record's path through the stages. source bytes -> detect -> decode ->
 // classify -> policy -> redact -> findings. Pure apart from the clock; I/O stays in drivers.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { type ScanItem, type ScanResult, scan, type TokenItem, tokensOf } from '../detection/index.ts';
 import type { AnyFinding, ErrorFinding, Finding, SourceRef } from '../model.ts';
 import type { Policy } from '../policy/index.ts';
@@ -31,21 +31,21 @@ const NO_FINDINGS: AnyFinding[] = [];
 
 /** A record's identity for finding ids: hashed once per record, not per finding. */
 function recordKey(source: SourceRef): string {
-  return createHash('sha256')
-    .update(
-      JSON.stringify([
-        source.kind,
-        source.name,
-        source.member,
-        source.topic,
-        source.partition,
-        source.offset,
-        source.line,
-        source.pointer,
-      ]),
-    )
-    .digest('base64url')
-    .slice(0, 16);
+  // One-shot hash: the same digest as createHash().update().digest(), without the Hash object.
+  return hash(
+    'sha256',
+    JSON.stringify([
+      source.kind,
+      source.name,
+      source.member,
+      source.topic,
+      source.partition,
+      source.offset,
+      source.line,
+      source.pointer,
+    ]),
+    'base64url',
+  ).slice(0, 16);
 }
 
 /** Deterministic and unique per record, offset and token: a replayed record yields the same ids. */

@@ -1,7 +1,7 @@
 // One partition batch in, the records to write out: the redacted record (or its quarantine
 // record) in input order, then its findings. Never throws on bad input: what cannot be
 // processed goes to quarantine (R6), masked by the engine's failClosed.
-import { type FindingFormat, formatFinding } from '../findings/index.ts';
+import { createFindingFormatter, type FindingFormat } from '../findings/index.ts';
 import type { InputBatch, InputRecord, OutputHeaders, OutputRecord, RecordHeaders } from '../kafka/index.ts';
 import type { AnyFinding, SourceRef } from '../model.ts';
 import type { FullEngine, RecordResult } from '../pipeline/index.ts';
@@ -66,10 +66,18 @@ function asBuffer(bytes: Uint8Array): Buffer {
 
 function outputBytes(key: Buffer | null, headers: OutputHeaders): number {
   let n = key?.length ?? 0;
-  for (const [name, v] of Object.entries(headers)) {
-    for (const x of Array.isArray(v) ? v : [v]) n += name.length + x.length + 8;
+  for (const name in headers) {
+    const v = headers[name]!;
+    if (Array.isArray(v)) for (const x of v) n += name.length + x.length + 8;
+    else n += name.length + v.length + 8;
   }
   return n + 128;
+}
+
+/** True when a record has no headers (the common case: no entries to allocate and walk). */
+function noHeaders(headers: RecordHeaders): boolean {
+  for (const _ in headers) return false;
+  return true;
 }
 
 function bump(map: Map<string, number>, key: string, by = 1): void {
@@ -86,10 +94,12 @@ function errorOf(error: unknown): ProcessingError {
 export class BatchTransform {
   readonly #engine: FullEngine;
   readonly #o: TransformOptions;
+  readonly #format: (f: AnyFinding) => string;
 
   constructor(engine: FullEngine, options: TransformOptions) {
     this.#engine = engine;
     this.#o = options;
+    this.#format = createFindingFormatter(options.findingsFormat);
   }
 
   /** Scans a value with the engine; anything thrown becomes the fail-closed result. */
@@ -113,8 +123,9 @@ export class BatchTransform {
   }
 
   /** Keys and header parts: scanned as text; a failure masks the part (the record itself goes on). */
-  async #part(bytes: Buffer, source: SourceRef, findings: AnyFinding[]): Promise<Buffer> {
+  async #part(bytes: Buffer, base: SourceRef, name: string, findings: AnyFinding[]): Promise<Buffer> {
     if (bytes.length < MIN_SCAN_BYTES) return bytes;
+    const source: SourceRef = { ...base, name };
     let r: RecordResult;
     try {
       r =
@@ -144,20 +155,20 @@ export class BatchTransform {
       let outName = name;
       if (name.length >= MIN_SCAN_BYTES) {
         const nameBytes = Buffer.from(name);
-        const n = await this.#part(nameBytes, { ...base, name: 'header-name' }, findings);
+        const n = await this.#part(nameBytes, base, 'header-name', findings);
         if (n !== nameBytes) outName = n.toString('utf8');
       }
-      const source = { ...base, name: `header:${outName}` };
+      const source = `header:${outName}`;
       if (Array.isArray(value)) {
         const list: Buffer[] = [];
         for (const v of value) {
-          const x = await this.#part(v, source, findings);
+          const x = await this.#part(v, base, source, findings);
           if (x !== v) changed = true;
           list.push(x);
         }
         out[outName] = list;
       } else {
-        const x = await this.#part(value, source, findings);
+        const x = await this.#part(value, base, source, findings);
         if (x !== value) changed = true;
         out[outName] = x;
       }
@@ -173,13 +184,17 @@ export class BatchTransform {
 
     let key: Buffer | null = r.key;
     if (key !== null) {
-      const k = await this.#part(key, { ...source, name: 'key' }, findings);
+      const k = await this.#part(key, source, 'key', findings);
       if (k !== key) changed = true;
       key = k;
     }
-    const h = await this.#headers(r.headers, source, findings);
-    if (h.changed) changed = true;
-    const headers = h.headers;
+    let headers: OutputHeaders;
+    if (noHeaders(r.headers)) headers = {};
+    else {
+      const h = await this.#headers(r.headers, source, findings);
+      if (h.changed) changed = true;
+      headers = h.headers;
+    }
 
     if (r.value === null) {
       stats.tombstones++;
@@ -245,7 +260,7 @@ export class BatchTransform {
       out.push({
         topic: this.#o.findingsTopic,
         key: 'token' in f ? f.token.fingerprint : null,
-        value: formatFinding(this.#o.findingsFormat, f),
+        value: this.#format(f),
         headers: {
           [SEVERITY_HEADER]: f.severity,
           [RULE_HEADER]: f.rule,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -152,6 +153,23 @@ describe('JSON serializations and wrapped forms are replaced in their own quotin
     expect(decoded.startsWith(`${before} JWTR~jws~mask~k1~`)).toBe(true);
     expect(decoded.endsWith(` ${after}`)).toBe(true);
     expect(decoded.includes(t)).toBe(false);
+  });
+});
+
+describe('finding ids', () => {
+  it('are the record key (sha256 of the source fields), the token offset and the fingerprint', async () => {
+    const engine = await testEngine();
+    const t = await jwsES256({ sub: 'x' });
+    const source = { kind: 'kafka' as const, topic: 'in', partition: 2, offset: '41' };
+    const r = await engine.processRecord(Buffer.from(`{"a":"${t}"}`), source);
+    const [f] = tokenFindings(r.findings);
+    const record = createHash('sha256')
+      .update(JSON.stringify(['kafka', undefined, undefined, 'in', 2, '41', undefined, undefined]))
+      .digest('base64url')
+      .slice(0, 16);
+    const fingerprint = f!.token.fingerprint;
+    const short = fingerprint.slice(fingerprint.indexOf(':') + 1, fingerprint.indexOf(':') + 9);
+    expect(f!.id).toBe(`${record}-${(6).toString(36)}-${short}`);
   });
 });
 
