@@ -18,7 +18,7 @@
 // measurement 3 times, interleaved, and prints the median and the range; part of `npm run bench`)
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -38,6 +38,49 @@ interface ChildResult {
   seconds: number;
   maxRssBytes: number;
   findings: number;
+  /** CPU seconds over the timed span: the main thread, and the whole process. */
+  mainCpu: number;
+  processCpu: number;
+  /** CPU seconds of the process's other threads by kind (Linux, whole process life): V8 (GC, compiler), libuv (file I/O). */
+  v8Cpu?: number;
+  uvCpu?: number;
+}
+
+interface CpuMark {
+  thread: NodeJS.CpuUsage;
+  process: NodeJS.CpuUsage;
+}
+
+function cpuMark(): CpuMark {
+  return { thread: process.threadCpuUsage(), process: process.cpuUsage() };
+}
+
+const cpuSeconds = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6;
+
+/** CPU spent since `m`, and (Linux) the other threads' CPU by kind from /proc/self/task. */
+function cpuSince(m: CpuMark): Pick<ChildResult, 'mainCpu' | 'processCpu' | 'v8Cpu' | 'uvCpu'> {
+  const out: Pick<ChildResult, 'mainCpu' | 'processCpu' | 'v8Cpu' | 'uvCpu'> = {
+    mainCpu: cpuSeconds(process.threadCpuUsage(m.thread)),
+    processCpu: cpuSeconds(process.cpuUsage(m.process)),
+  };
+  try {
+    let v8 = 0;
+    let uv = 0;
+    for (const t of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime + stime, in clock ticks (100 per second on Linux).
+      const seconds = (Number(fields[11]) + Number(fields[12])) / 100;
+      if (name.startsWith('V8Worker')) v8 += seconds;
+      else if (name.startsWith('libuv-worker')) uv += seconds;
+    }
+    out.v8Cpu = v8;
+    out.uvCpu = uv;
+  } catch {
+    // Not Linux: the split by thread kind is left out.
+  }
+  return out;
 }
 
 function engineConfig(): EngineConfig {
@@ -177,6 +220,7 @@ async function child(args: {
   if (args.mode === 'engine') {
     const calls = await recordCalls(args.file, config);
     const engine = await engineFromConfig(config);
+    const mark = cpuMark();
     const t0 = performance.now();
     const findings = await replay(engine, calls);
     const seconds = (performance.now() - t0) / 1000;
@@ -185,12 +229,14 @@ async function child(args: {
       seconds,
       maxRssBytes: process.resourceUsage().maxRSS * 1024,
       findings,
+      ...cpuSince(mark),
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return;
   }
   const workers = args.workers ?? 1;
   let findings = 0;
+  const mark = cpuMark();
   const started = performance.now();
   // As the CLI does: the thread's own engine is built first (it also checks the configuration).
   const engine = await engineFromConfig(config);
@@ -222,6 +268,7 @@ async function child(args: {
     seconds: (performance.now() - started) / 1000,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
     findings,
+    ...cpuSince(mark),
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
@@ -334,6 +381,7 @@ export async function runScanBench(): Promise<void> {
     process.stdout.write(
       'input            size     engine MB/s  scan MB/s  scan/engine  peak RSS   2 workers MB/s  speed-up  peak RSS  load   1 core MB/s  speed-up\n',
     );
+    const cpuRows: string[] = [];
     for (const [name, file] of [
       ['JSONL export', jsonl],
       ['HAR', har],
@@ -367,6 +415,14 @@ export async function runScanBench(): Promise<void> {
       process.stdout.write(
         `${name.padEnd(15)}  ${mb(statSync(file).size).padStart(7)}  ${median(engine.map(mbps)).toFixed(1).padStart(11)}  ${median(one.map(mbps)).toFixed(1).padStart(9)}  ${`${median(ratio).toFixed(0)}%`.padStart(11)}  ${mb(Math.max(...one.map((o) => o.maxRssBytes))).padStart(8)}  ${median(two.map(mbps)).toFixed(1).padStart(14)}  ${`${median(speedUp).toFixed(2)}x`.padStart(8)}  ${mb(Math.max(...two.map((t) => t.maxRssBytes))).padStart(8)}  ${load.toFixed(2).padStart(4)}${pinnedCols}\n`,
       );
+      // Where the 1-thread scan's time goes (medians, CPU seconds): the engine replay's main thread,
+      // the scan's main thread (engine + batch side), and the scan's other threads.
+      const sec = (xs: number[]) => median(xs).toFixed(2).padStart(9);
+      const v8 = one.map((o) => o.v8Cpu ?? Number.NaN);
+      const uv = one.map((o) => o.uvCpu ?? Number.NaN);
+      cpuRows.push(
+        `${name.padEnd(15)}  ${sec(engine.map((e) => e.mainCpu))}  ${sec(one.map((o) => o.seconds))}  ${sec(one.map((o) => o.mainCpu))}  ${sec(one.map((o, i) => o.mainCpu - engine[i]!.mainCpu))}  ${sec(one.map((o) => o.processCpu - o.mainCpu))}  ${sec(v8)}  ${sec(uv)}\n`,
+      );
       if (RUNS > 1) {
         process.stdout.write(
           `${'  range'.padEnd(15)}  ${''.padStart(7)}  ${spread(engine.map(mbps), 0).padStart(11)}  ${spread(one.map(mbps), 0).padStart(9)}  ${spread(ratio, 0).padStart(11)}  ${spread(
@@ -383,6 +439,13 @@ export async function runScanBench(): Promise<void> {
         );
       }
     }
+    process.stdout.write(
+      '\n1-thread scan, CPU seconds (medians): engine replay main thread; scan wall time, main thread, main minus engine replay (batch side, cold start included), other threads (of which V8 helper threads: GC and compiler; libuv: file I/O; both over the whole child)\n',
+    );
+    process.stdout.write(
+      'input            engine main  scan wall  scan main  main-engine  other thr.  V8 helpers  libuv I/O\n',
+    );
+    for (const row of cpuRows) process.stdout.write(row);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
