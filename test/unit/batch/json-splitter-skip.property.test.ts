@@ -1,0 +1,209 @@
+// The splitter passes complete containers over whole (skipContainer) instead of tracking them member
+// by member. That must change nothing it emits: every event (verbatim bytes, units with their pointer,
+// first index, line, top index, offset and HAR body spans, long strings, splits, invalid JSON with its
+// line, column and reason, the text rest) is compared with the splitter as it was before
+// (reference/json-splitter-v1.ts), on random JSON and HAR-like documents, with escapes in strings and
+// keys, whitespace and line ends, broken half-way, and pushed in pieces cut at every offset.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { JsonSplitter, type SplitterOptions } from '../../../src/batch/json-splitter.ts';
+import { JsonSplitter as ReferenceSplitter } from './reference/json-splitter-v1.ts';
+
+type Event = [string, ...unknown[]];
+
+interface SplitterLike {
+  push(chunk: Uint8Array): void;
+  end(): void;
+}
+
+type Make = (events: ConstructorParameters<typeof JsonSplitter>[0], options: SplitterOptions) => SplitterLike;
+
+const current: Make = (events, options) => new JsonSplitter(events, options);
+const reference: Make = (events, options) => new ReferenceSplitter(events, options);
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+function run(make: Make, input: Buffer, cuts: readonly number[], options: SplitterOptions): Event[] {
+  const events: Event[] = [];
+  const s = make(
+    {
+      verbatim: (b) => events.push(['verbatim', hex(b)]),
+      unit: (u) =>
+        events.push([
+          'unit',
+          u.kind,
+          hex(u.bytes),
+          u.pointer,
+          u.firstIndex,
+          u.line,
+          u.topIndex,
+          u.offset,
+          u.harBodies,
+        ]),
+      longStringStart: (pointer, line, topIndex) => events.push(['long-start', pointer, line, topIndex]),
+      longStringChunk: (b) => events.push(['long-chunk', hex(b)]),
+      longStringEnd: () => events.push(['long-end']),
+      split: (pointer) => events.push(['split', pointer]),
+      invalid: (info, restLine) => events.push(['invalid', info, restLine]),
+      rest: (b) => events.push(['rest', hex(b)]),
+    },
+    options,
+  );
+  let at = 0;
+  for (const cut of [...cuts, input.length]) {
+    if (cut <= at) continue;
+    s.push(input.subarray(at, cut));
+    at = cut;
+  }
+  s.end();
+  return events;
+}
+
+/** Strings and keys full of what needs escaping: quotes, backslashes, control characters, non-ASCII. */
+const tricky = fc.string({
+  unit: fc.constantFrom('a', 'b', '"', '\\', '/', '\n', '\t', '\u0001', 'é', '😀', ' ', '~'),
+  maxLength: 12,
+});
+const key = fc.oneof(tricky, fc.constantFrom('log', 'entries', 'response', 'content', 'text', 'encoding'));
+
+const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+  v: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    tricky,
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.integer(),
+    fc.constantFrom(true, false, null),
+    fc.array(tie('v'), { maxLength: 4 }),
+    fc.dictionary(key, tie('v'), { maxKeys: 4 }),
+  ),
+})).v;
+
+/** A HAR-like document: the spine, entries with request/response objects and bodies. */
+const har = fc
+  .array(
+    fc.record({
+      request: fc.record({
+        url: tricky,
+        headers: fc.array(fc.record({ name: tricky, value: tricky }), { maxLength: 2 }),
+      }),
+      response: fc.record({
+        status: fc.integer({ min: 100, max: 599 }),
+        content: fc.record(
+          { text: tricky, encoding: fc.constantFrom('base64', 'utf8') },
+          { requiredKeys: ['text'] },
+        ),
+      }),
+      timings: fc.dictionary(tricky, fc.integer(), { maxKeys: 2 }),
+    }),
+    { maxLength: 4 },
+  )
+  .map((entries) => ({ log: { version: '1.2', entries } }));
+
+/** Serialised compactly or with line ends and indentation, or as a sequence of values. */
+function serialise(docs: unknown[], indent: number): string {
+  return docs.map((d) => JSON.stringify(d, null, indent) ?? 'null').join(indent > 0 ? '\n' : ' ');
+}
+
+/** Breaks a document: a byte changed, inserted or the document cut short. */
+const breakage = fc.option(
+  fc.record({
+    at: fc.nat(),
+    how: fc.constantFrom('replace', 'insert', 'cut'),
+    byte: fc.constantFrom(...'{}[],:"\\ \nxtfn0-'.split('').map((c) => c.charCodeAt(0))),
+  }),
+  { nil: undefined },
+);
+
+function broken(text: string, b: { at: number; how: string; byte: number } | undefined): Buffer {
+  const buf = Buffer.from(text);
+  if (b === undefined || buf.length === 0) return buf;
+  const at = b.at % buf.length;
+  if (b.how === 'cut') return buf.subarray(0, at);
+  if (b.how === 'insert')
+    return Buffer.concat([buf.subarray(0, at), Buffer.from([b.byte]), buf.subarray(at)]);
+  const out = Buffer.from(buf);
+  out[at] = b.byte;
+  return out;
+}
+
+const HAR_SPINE = new Set(['', '/log', '/log/entries']);
+
+const options = fc.record({
+  unitBytes: fc.integer({ min: 8, max: 400 }),
+  blockBytes: fc.integer({ min: 4, max: 200 }),
+  mode: fc.constantFrom('plain', 'spine', 'har'),
+});
+
+function splitterOptions(o: { unitBytes: number; blockBytes: number; mode: string }): SplitterOptions {
+  if (o.mode === 'plain') return { unitBytes: o.unitBytes, blockBytes: o.blockBytes };
+  return {
+    unitBytes: o.unitBytes,
+    blockBytes: o.blockBytes,
+    alwaysSplit: (p) => HAR_SPINE.has(p),
+    alwaysSplitDepth: 3,
+    harBodies: o.mode === 'har',
+  };
+}
+
+describe('JsonSplitter: passing containers over whole changes no event', () => {
+  it('on random JSON and HAR-like documents, pushed in random pieces', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.array(value, { minLength: 1, maxLength: 3 }),
+          har.map((h) => [h]),
+        ),
+        fc.constantFrom(0, 1, 2),
+        breakage,
+        options,
+        fc.array(fc.nat(), { maxLength: 6 }),
+        (docs, indent, b, o, rawCuts) => {
+          const input = broken(serialise(docs, indent), b);
+          const cuts = rawCuts.map((c) => c % (input.length + 1)).sort((x, y) => x - y);
+          const opts = splitterOptions(o);
+          expect(run(current, input, cuts, opts)).toEqual(run(reference, input, cuts, opts));
+        },
+      ),
+      { numRuns: 600 },
+    );
+  });
+
+  it('on documents cut in two at every offset', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          value.map((v) => [v]),
+          har.map((h) => [h]),
+        ),
+        fc.constantFrom(0, 2),
+        breakage,
+        options,
+        (docs, indent, b, o) => {
+          const input = broken(serialise(docs, indent), b).subarray(0, 300);
+          const opts = splitterOptions(o);
+          for (let cut = 0; cut <= input.length; cut++) {
+            expect(run(current, input, [cut], opts)).toEqual(run(reference, input, [cut], opts));
+          }
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+
+  it('on a document pushed one byte at a time and whole (escaped quotes and backslashes at the ends)', () => {
+    const doc = Buffer.from(
+      `[{"a\\"b":"x\\\\","c":[1,-2.5e3,true,false,null,{"d\\\\":"\\"\\\\\\""}]},\n {"e": [ ] , "f" : { } }]\n{"g":"h"} [0]`,
+    );
+    for (const opts of [
+      { unitBytes: 1000, blockBytes: 1000 },
+      { unitBytes: 10, blockBytes: 4 },
+    ]) {
+      const bytewise = Array.from({ length: doc.length }, (_, i) => i);
+      const expected = run(reference, doc, bytewise, opts);
+      expect(run(current, doc, bytewise, opts)).toEqual(expected);
+      expect(run(current, doc, [], opts)).toEqual(run(reference, doc, [], opts));
+      // The reference emits units: the document really is cut into values (a test that can fail).
+      expect(expected.some((e) => e[0] === 'unit')).toBe(true);
+    }
+  });
+});

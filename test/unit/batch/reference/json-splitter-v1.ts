@@ -1,0 +1,855 @@
+// The JSON splitter as it was before containers could be passed over whole (skipContainer): the
+// reference json-splitter-skip.property.test.ts compares the current splitter's events with. Frozen copy,
+// not used by the product.
+// Streams a JSON document (or a sequence of them) of any size in bounded memory, cutting it into units
+// the engine can process whole, while every byte between units is passed through untouched. The output
+// is the input with edits inside units only: formatting, key order, number spelling and escapes survive
+// because nothing is ever re-serialised.
+//
+// Why a byte-level tracker and not stream-json: stream-json tokenises every string into a JS string and
+// forgets byte offsets, so it can say *where* a value is (a pointer) but not *which bytes* it was; we
+// need the bytes, and skipping string bodies with a native indexOf is several times faster than
+// materialising them. The tracker validates structure (brackets, commas, colons, literals); string
+// escapes and number spelling are left to the engine, which parses each unit anyway.
+//
+// How it splits: values are held until they close. A held container that grows past `unitBytes` is
+// "split": its members become units of their own (consecutive small members batched up to
+// `blockBytes`, with the container's pointer and the first member's index) and its brackets, commas
+// and whitespace become verbatim bytes. Splitting recurses into whatever member is too big; a string
+// too long to hold is streamed through as raw text. A syntax error ends JSON mode: complete units are
+// flushed and everything from the first unemitted byte on is handed over as `rest` (text).
+
+export type UnitKind = 'value' | 'array' | 'object';
+
+export interface JsonUnit {
+  /** `value`: one whole JSON value. `array`/`object`: consecutive members of a split container. */
+  kind: UnitKind;
+  bytes: Uint8Array;
+  /** Pointer of the value (`value`) or of the container the members belong to, relative to the top-level value. */
+  pointer: string;
+  /** For `array` units, the index of the first element in `bytes`. */
+  firstIndex: number;
+  /** 1-based line where `bytes` start. */
+  line: number;
+  /** 0-based ordinal of the top-level value this unit belongs to (JSON text sequences). */
+  topIndex: number;
+  /** Offset of `bytes` in the input. */
+  offset: number;
+  /**
+   * With `harBodies`, on a batch of `/log/entries`: where the entries' `response.content.text` and
+   * `response.content.encoding` strings are (quotes included), relative to `bytes`, in input order.
+   */
+  harBodies?: HarBodySpan[];
+}
+
+export interface HarBodySpan {
+  /** The entry, counted from the unit's first (`firstIndex`). */
+  index: number;
+  field: 'text' | 'encoding';
+  start: number;
+  end: number;
+}
+
+export interface InvalidJson {
+  offset: number;
+  line: number;
+  column: number;
+  reason: string;
+}
+
+export interface SplitEvents {
+  verbatim(bytes: Uint8Array): void;
+  unit(unit: JsonUnit): void;
+  /** A string value too long to hold; its raw body (between the quotes, escapes as written) follows. */
+  longStringStart(pointer: string, line: number, topIndex: number): void;
+  longStringChunk(bytes: Uint8Array): void;
+  longStringEnd(): void;
+  /** A container was split into its members (HAR: an entry too big to process whole). */
+  split?(pointer: string): void;
+  /** Not JSON from here on; everything not yet emitted arrives through `rest`, starting at `line`. */
+  invalid(info: InvalidJson, restLine: number): void;
+  rest(bytes: Uint8Array): void;
+}
+
+export interface SplitterOptions {
+  /**
+   * Most bytes of one value held before it is split. Held sizes are checked after each push, so a
+   * unit can exceed this by up to one pushed chunk: push chunks of at most `maxUnitBytes - unitBytes`.
+   */
+  unitBytes: number;
+  /** Most bytes in a batch of small members (a single member may be bigger, up to the unit limit). */
+  blockBytes: number;
+  /** Containers split as soon as they open, whatever their size (HAR: '', '/log', '/log/entries'). */
+  alwaysSplit?: (pointer: string) => boolean;
+  /**
+   * How deep `alwaysSplit` can say yes (the top-level value is 1): deeper containers are not asked,
+   * and no pointer is built for them (HAR: 3, `/log/entries`).
+   */
+  alwaysSplitDepth?: number;
+  /** Applied to object keys before they go into pointers (R1: a key can hold a token). */
+  maskKey?: (key: string) => string;
+  /** Where the members of a split container are copied to (at least `n` bytes); default a new buffer. */
+  alloc?: (n: number) => Buffer;
+  /**
+   * HAR: note where each entry of `/log/entries` holds `response.content.text` and `.encoding`
+   * (string values), and hand that over with the batch of entries (`JsonUnit.harBodies`), so that
+   * base64 bodies are found without walking the entries a second time.
+   */
+  harBodies?: boolean;
+}
+
+interface Frame {
+  isRoot: boolean;
+  isArray: boolean;
+  start: number;
+  split: boolean;
+  pointer: string;
+  /** Completed members. */
+  count: number;
+  /** Start of the member in progress (objects: its key), -1 between members. */
+  childStart: number;
+  childLine: number;
+  /** The member in progress was split or streamed: it is emitted already and joins no batch. */
+  childEmitted: boolean;
+  keyStart: number;
+  keyEnd: number;
+  firstChildStart: number;
+  firstChildLine: number;
+  lastEnd: number;
+  lastEndLine: number;
+  sliceStart: number;
+  sliceFirst: number;
+  sliceLine: number;
+}
+
+const SP = 0x20;
+const TAB = 0x09;
+const LF = 0x0a;
+const CR = 0x0d;
+const QUOTE = 0x22;
+const BSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const LBRACKET = 0x5b;
+const RBRACKET = 0x5d;
+const LBRACE = 0x7b;
+const RBRACE = 0x7d;
+
+const ST_TOP = 0;
+const ST_VALUE = 1;
+const ST_AFTER = 2;
+const ST_FIRST_KEY = 3;
+const ST_KEY = 4;
+const ST_COLON = 5;
+const ST_FIRST_ELEM = 6;
+const ST_STRING = 7;
+const ST_NUMBER = 8;
+const ST_LITERAL = 9;
+const ST_LONG_STRING = 10;
+const ST_DEAD = 11;
+
+const LITERALS = ['true', 'false', 'null'];
+const HAR_ENTRIES = '/log/entries';
+/** Smallest buffer the splitter holds its bytes in. */
+const MIN_BUFFER = 1024 * 1024;
+/** Bytes of a string looked at one by one before searching the rest natively. */
+const SHORT_STRING = 32;
+/** UTF-8 byte order mark, accepted (and passed through) at the very start. */
+const BOM = [0xef, 0xbb, 0xbf];
+
+function isNumberByte(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x65 || c === 0x45;
+}
+
+function newFrame(): Frame {
+  return {
+    isRoot: false,
+    isArray: false,
+    start: 0,
+    split: false,
+    pointer: '',
+    count: 0,
+    childStart: -1,
+    childLine: 0,
+    childEmitted: false,
+    keyStart: -1,
+    keyEnd: -1,
+    firstChildStart: -1,
+    firstChildLine: 0,
+    lastEnd: -1,
+    lastEndLine: 0,
+    sliceStart: -1,
+    sliceFirst: 0,
+    sliceLine: 0,
+  };
+}
+
+/** RFC 6901 escaping of one reference token. */
+export function pointerToken(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+export class JsonSplitter {
+  private readonly events: SplitEvents;
+  private readonly unitBytes: number;
+  private readonly blockBytes: number;
+  private readonly alwaysSplit: ((pointer: string) => boolean) | undefined;
+  private readonly alwaysSplitDepth: number;
+  private readonly maskKey: (key: string) => string;
+  private readonly harBodies: boolean;
+  private readonly alloc: (n: number) => Buffer;
+  /** With `harBodies`: spans seen in entries not yet emitted (absolute offsets, absolute entry index). */
+  private bodies: HarBodySpan[] = [];
+
+  /** Bytes from absolute offset `base` on; `data.subarray(0, len)` is valid. */
+  private data: Buffer = Buffer.alloc(0);
+  /** `data` up to `len`: what indexOf may search. */
+  private view: Buffer = this.data;
+  private base = 0;
+  private len = 0;
+
+  private state = ST_TOP;
+  private pos = 0;
+  private line = 1;
+  private lineStart = 0;
+  private emitPos = 0;
+  private emitLine = 1;
+
+  private readonly frames: Frame[] = [];
+  private depth = 0;
+  private topIndex = 0;
+
+  private valStart = 0;
+  private valLine = 1;
+  private strIsKey = false;
+  private strFrom = 0;
+  private strEscaped = false;
+
+  constructor(events: SplitEvents, options: SplitterOptions) {
+    this.events = events;
+    this.unitBytes = options.unitBytes;
+    this.blockBytes = options.blockBytes;
+    this.alwaysSplit = options.alwaysSplit;
+    this.alwaysSplitDepth = options.alwaysSplitDepth ?? Number.POSITIVE_INFINITY;
+    this.maskKey = options.maskKey ?? ((k) => k);
+    this.harBodies = options.harBodies === true;
+    this.alloc = options.alloc ?? ((n) => Buffer.allocUnsafeSlow(n));
+    const root = newFrame();
+    root.isRoot = true;
+    root.split = true;
+    this.frames.push(root);
+    this.depth = 1;
+  }
+
+  /** True once the input turned out not to be JSON. */
+  get failed(): boolean {
+    return this.state === ST_DEAD;
+  }
+
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    if (this.state === ST_DEAD) {
+      this.events.rest(chunk);
+      return;
+    }
+    this.append(chunk);
+    this.scan();
+    if (this.state !== ST_DEAD) this.holdCheck();
+  }
+
+  end(): void {
+    const end = this.base + this.len;
+    switch (this.state) {
+      case ST_DEAD:
+        return;
+      case ST_TOP:
+        this.emitTo(end, this.line);
+        return;
+      case ST_NUMBER:
+      case ST_LITERAL:
+        if (this.depth === 1) {
+          if (this.state === ST_LITERAL && !this.literalOk(end)) {
+            this.fail(this.valStart, 'invalid literal');
+            return;
+          }
+          this.valueDone(end);
+          this.emitTo(end, this.line);
+          return;
+        }
+        this.fail(end, 'unexpected end of JSON');
+        return;
+      default:
+        this.fail(end, 'unexpected end of JSON');
+    }
+  }
+
+  private append(chunk: Uint8Array): void {
+    if (this.len + chunk.length > this.data.length) {
+      const drop = this.emitPos - this.base;
+      const keep = this.len - drop;
+      if (keep + chunk.length > this.data.length >> 1) {
+        // Roomy, so that held bytes are moved to the front seldom (each move copies all of them).
+        const next = Buffer.allocUnsafeSlow(Math.max(2 * (keep + chunk.length), MIN_BUFFER));
+        this.data.copy(next, 0, drop, this.len);
+        this.data = next;
+      } else {
+        this.data.copy(this.data, 0, drop, this.len);
+      }
+      this.base = this.emitPos;
+      this.len = keep;
+    }
+    this.data.set(chunk, this.len);
+    this.len += chunk.length;
+    this.view = this.data.subarray(0, this.len);
+  }
+
+  private copy(from: number, to: number): Uint8Array {
+    const out = to - from < 4096 ? Buffer.allocUnsafe(to - from) : Buffer.allocUnsafeSlow(to - from);
+    out.set(this.data.subarray(from - this.base, to - this.base));
+    return out;
+  }
+
+  /**
+   * Members of a container, copied into a buffer of their own with the container's brackets around
+   * them (`[` / `{` before, `]` / `}` after): the view returned is the members only, and whoever
+   * needs them as one JSON value finds the brackets in place instead of copying them again.
+   */
+  private copyMembers(from: number, to: number, isArray: boolean): Buffer {
+    const n = to - from;
+    const out = this.alloc(n + 2);
+    out[0] = isArray ? LBRACKET : LBRACE;
+    out.set(this.data.subarray(from - this.base, to - this.base), 1);
+    out[n + 1] = isArray ? RBRACKET : RBRACE;
+    return out.subarray(1, n + 1);
+  }
+
+  private emitTo(to: number, line: number): void {
+    if (to > this.emitPos) {
+      this.events.verbatim(this.copy(this.emitPos, to));
+      this.emitPos = to;
+    }
+    this.emitLine = line;
+  }
+
+  private scan(): void {
+    const data = this.data;
+    const base = this.base;
+    const end = base + this.len;
+    let i = this.pos;
+    while (i < end) {
+      const state = this.state;
+      if (state === ST_STRING || state === ST_LONG_STRING) {
+        const q = this.findQuote(i, end);
+        if (q < 0) {
+          i = end;
+          if (state === ST_LONG_STRING) {
+            this.events.longStringChunk(this.copy(this.emitPos, end));
+            this.emitPos = end;
+          }
+          break;
+        }
+        i = q + 1;
+        if (state === ST_LONG_STRING) {
+          if (q > this.emitPos) this.events.longStringChunk(this.copy(this.emitPos, q));
+          this.events.longStringEnd();
+          this.emitPos = q;
+          this.emitLine = this.line;
+          this.valueDone(q + 1);
+        } else if (this.strIsKey) {
+          this.frames[this.depth - 1]!.keyEnd = q + 1;
+          this.state = ST_COLON;
+        } else {
+          // `/log/entries/N/response/content/x` is 7 frames deep (the root frame included).
+          if (this.harBodies && this.depth === 7) this.noteHarBody(q + 1);
+          this.valueDone(q + 1);
+        }
+        continue;
+      }
+      const c = data[i - base]!;
+      if (state === ST_NUMBER) {
+        if (isNumberByte(c)) {
+          i++;
+          continue;
+        }
+        this.valueDone(i);
+        continue;
+      }
+      if (state === ST_LITERAL) {
+        if (c >= 0x61 && c <= 0x7a) {
+          i++;
+          continue;
+        }
+        if (!this.literalOk(i)) {
+          this.fail(this.valStart, 'invalid literal');
+          return;
+        }
+        this.valueDone(i);
+        continue;
+      }
+      if (c === SP || c === TAB || c === CR) {
+        i++;
+        continue;
+      }
+      if (c === LF) {
+        i++;
+        this.line++;
+        this.lineStart = i;
+        continue;
+      }
+      switch (state) {
+        case ST_TOP:
+          if (i < 3 && c === BOM[i]) {
+            i++;
+            continue;
+          }
+          if (!this.beginValue(c, i)) {
+            this.fail(i, 'expected a JSON value');
+            return;
+          }
+          i++;
+          continue;
+        case ST_VALUE:
+          if (!this.beginValue(c, i)) {
+            this.fail(i, 'expected a value');
+            return;
+          }
+          i++;
+          continue;
+        case ST_FIRST_ELEM:
+          if (c === RBRACKET) {
+            this.close(i);
+            i++;
+            continue;
+          }
+          if (!this.beginValue(c, i)) {
+            this.fail(i, 'expected a value or ]');
+            return;
+          }
+          i++;
+          continue;
+        case ST_AFTER: {
+          const f = this.frames[this.depth - 1]!;
+          if (c === COMMA) {
+            this.state = f.isArray ? ST_VALUE : ST_KEY;
+            i++;
+            continue;
+          }
+          if ((c === RBRACKET && f.isArray) || (c === RBRACE && !f.isArray)) {
+            this.close(i);
+            i++;
+            continue;
+          }
+          this.fail(i, f.isArray ? 'expected , or ]' : 'expected , or }');
+          return;
+        }
+        case ST_FIRST_KEY:
+        case ST_KEY: {
+          if (c === RBRACE && state === ST_FIRST_KEY) {
+            this.close(i);
+            i++;
+            continue;
+          }
+          if (c !== QUOTE) {
+            this.fail(i, 'expected a string key');
+            return;
+          }
+          const f = this.frames[this.depth - 1]!;
+          f.childStart = i;
+          f.childLine = this.line;
+          f.childEmitted = false;
+          f.keyStart = i;
+          this.startString(i, true);
+          i++;
+          continue;
+        }
+        case ST_COLON:
+          if (c !== COLON) {
+            this.fail(i, 'expected :');
+            return;
+          }
+          this.state = ST_VALUE;
+          i++;
+          continue;
+        default: {
+          this.fail(i, 'unexpected state');
+          return;
+        }
+      }
+    }
+    this.pos = i;
+  }
+
+  private startString(i: number, isKey: boolean): void {
+    this.state = ST_STRING;
+    this.strIsKey = isKey;
+    this.valStart = i;
+    this.valLine = this.line;
+    this.strFrom = i + 1;
+    this.strEscaped = false;
+  }
+
+  /** The closing quote at or after `from`, or -1 (then remembers where to resume and the escape state). */
+  private findQuote(from: number, end: number): number {
+    const data = this.view;
+    const base = this.base;
+    let i = Math.max(from, this.strFrom);
+    if (this.strEscaped && i < end) {
+      i++;
+      this.strEscaped = false;
+    }
+    const scanFrom = i;
+    for (;;) {
+      // Most strings are short: looking at their bytes costs less than a native call per string.
+      let q = -1;
+      const near = Math.min(end, i + SHORT_STRING);
+      for (let k = i; k < near; k++) {
+        if (data[k - base] === QUOTE) {
+          q = k;
+          break;
+        }
+      }
+      if (q < 0 && near < end) {
+        const rel = data.indexOf(QUOTE, near - base);
+        q = rel < 0 ? -1 : rel + base;
+      }
+      if (q < 0) {
+        let k = end - 1;
+        while (k >= scanFrom && data[k - base] === BSLASH) k--;
+        this.strEscaped = (end - 1 - k) % 2 === 1;
+        this.strFrom = end;
+        return -1;
+      }
+      let k = q - 1;
+      while (k >= scanFrom && data[k - base] === BSLASH) k--;
+      if ((q - 1 - k) % 2 === 0) {
+        this.strFrom = q + 1;
+        return q;
+      }
+      i = q + 1;
+    }
+  }
+
+  private literalOk(end: number): boolean {
+    const from = this.valStart - this.base;
+    const n = end - this.valStart;
+    // Compared byte by byte: no string per literal.
+    for (const lit of LITERALS) {
+      if (lit.length !== n) continue;
+      let same = true;
+      for (let k = 0; k < n; k++) {
+        if (this.data[from + k] !== lit.charCodeAt(k)) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return true;
+    }
+    return false;
+  }
+
+  private beginValue(c: number, i: number): boolean {
+    const parent = this.frames[this.depth - 1]!;
+    if (parent.isRoot || parent.isArray) {
+      parent.childStart = i;
+      parent.childLine = this.line;
+      parent.childEmitted = false;
+    }
+    if (c === QUOTE) {
+      this.startString(i, false);
+      return true;
+    }
+    if (c === LBRACE || c === LBRACKET) {
+      this.open(i, c === LBRACKET, parent);
+      return true;
+    }
+    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      this.state = ST_NUMBER;
+      this.valStart = i;
+      return true;
+    }
+    if (c === 0x74 || c === 0x66 || c === 0x6e) {
+      this.state = ST_LITERAL;
+      this.valStart = i;
+      return true;
+    }
+    return false;
+  }
+
+  private open(i: number, isArray: boolean, parent: Frame): void {
+    if (this.depth === this.frames.length) this.frames.push(newFrame());
+    const f = this.frames[this.depth]!;
+    f.isRoot = false;
+    f.isArray = isArray;
+    f.start = i;
+    f.split = false;
+    f.pointer = '';
+    f.count = 0;
+    f.childStart = -1;
+    f.childEmitted = false;
+    f.keyStart = -1;
+    f.keyEnd = -1;
+    f.firstChildStart = -1;
+    f.lastEnd = -1;
+    f.sliceStart = -1;
+    this.depth++;
+    this.state = isArray ? ST_FIRST_ELEM : ST_FIRST_KEY;
+    if (
+      this.alwaysSplit !== undefined &&
+      parent.split &&
+      this.depth - 1 <= this.alwaysSplitDepth &&
+      this.alwaysSplit(this.childPointer(parent))
+    ) {
+      this.pos = i + 1;
+      this.splitFrame(this.depth - 1, i + 1);
+    }
+  }
+
+  private close(i: number): void {
+    const f = this.frames[this.depth - 1]!;
+    if (f.split) {
+      this.flushSlice(f);
+      this.emitTo(i + 1, this.line);
+    }
+    this.depth--;
+    this.valueDone(i + 1);
+  }
+
+  private valueDone(end: number): void {
+    const p = this.frames[this.depth - 1]!;
+    if (p.split) {
+      if (p.childEmitted) {
+        p.childEmitted = false;
+      } else if (p.isRoot) {
+        this.emitTo(p.childStart, p.childLine);
+        this.events.unit({
+          kind: 'value',
+          bytes: this.copy(p.childStart, end),
+          pointer: '',
+          firstIndex: 0,
+          line: p.childLine,
+          topIndex: this.topIndex,
+          offset: p.childStart,
+        });
+        this.emitPos = end;
+        this.emitLine = this.line;
+      } else {
+        // A batch never grows past blockBytes by taking in a member: that member starts the next one.
+        if (p.sliceStart >= 0 && end - p.sliceStart > this.blockBytes) this.flushSlice(p);
+        if (p.sliceStart < 0) {
+          this.emitTo(p.childStart, p.childLine);
+          p.sliceStart = p.childStart;
+          p.sliceFirst = p.count;
+          p.sliceLine = p.childLine;
+        }
+        p.lastEnd = end;
+        p.lastEndLine = this.line;
+        if (end - p.sliceStart >= this.blockBytes) this.flushSlice(p);
+      }
+    } else {
+      if (p.firstChildStart < 0) {
+        p.firstChildStart = p.childStart;
+        p.firstChildLine = p.childLine;
+      }
+      p.lastEnd = end;
+      p.lastEndLine = this.line;
+    }
+    p.count++;
+    p.childStart = -1;
+    if (p.isRoot) {
+      this.topIndex++;
+      this.state = ST_TOP;
+    } else {
+      this.state = ST_AFTER;
+    }
+  }
+
+  private flushSlice(f: Frame): void {
+    if (f.sliceStart < 0) return;
+    const unit: JsonUnit = {
+      kind: f.isArray ? 'array' : 'object',
+      bytes: this.copyMembers(f.sliceStart, f.lastEnd, f.isArray),
+      pointer: f.pointer,
+      firstIndex: f.sliceFirst,
+      line: f.sliceLine,
+      topIndex: this.topIndex,
+      offset: f.sliceStart,
+    };
+    if (this.harBodies && f.isArray && f.pointer === HAR_ENTRIES) {
+      // Spans come in input order: those of this batch go with it, those after it stay.
+      const spans: HarBodySpan[] = [];
+      const rest: HarBodySpan[] = [];
+      for (const b of this.bodies) {
+        if (b.start >= f.lastEnd) rest.push(b);
+        else if (b.start >= f.sliceStart && b.end <= f.lastEnd && b.index >= f.sliceFirst) {
+          spans.push({
+            index: b.index - f.sliceFirst,
+            field: b.field,
+            start: b.start - f.sliceStart,
+            end: b.end - f.sliceStart,
+          });
+        }
+      }
+      unit.harBodies = spans;
+      this.bodies = rest;
+    }
+    this.events.unit(unit);
+    this.emitPos = f.lastEnd;
+    this.emitLine = f.lastEndLine;
+    f.sliceStart = -1;
+  }
+
+  /**
+   * A string value just ended at `end`: is it `response.content.text` or `.encoding` of an entry of
+   * `/log/entries` that is held whole (an entry split into parts is scanned without body decoding)?
+   */
+  private noteHarBody(end: number): void {
+    const d = this.depth;
+    const content = this.frames[d - 1]!;
+    const response = this.frames[d - 2]!;
+    const entry = this.frames[d - 3]!;
+    const entries = this.frames[d - 4]!;
+    if (content.isArray || response.isArray || entry.isArray || entry.split) return;
+    if (!entries.isArray || !entries.split || entries.pointer !== HAR_ENTRIES) return;
+    const field = this.keyIs(content, 'text')
+      ? 'text'
+      : this.keyIs(content, 'encoding')
+        ? 'encoding'
+        : undefined;
+    if (field === undefined || !this.keyIs(response, 'content') || !this.keyIs(entry, 'response')) return;
+    this.bodies.push({ index: entries.count, field, start: this.valStart, end });
+  }
+
+  /** The key of the member `f` is in is `name` (escapes decoded). */
+  private keyIs(f: Frame, name: string): boolean {
+    const from = f.keyStart + 1 - this.base;
+    const to = f.keyEnd - 1 - this.base;
+    if (f.keyStart < this.base || to < from) return false;
+    const data = this.data;
+    if (to - from === name.length) {
+      let same = true;
+      for (let i = 0; i < name.length; i++) {
+        if (data[from + i] !== name.charCodeAt(i)) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return true;
+    }
+    // An escaped key can still be `name`; keys are short, and a view per key would be garbage.
+    let escaped = false;
+    for (let i = from; i < to && !escaped; i++) escaped = data[i] === BSLASH;
+    if (!escaped) return false;
+    try {
+      return JSON.parse(data.toString('utf8', from - 1, to + 1)) === name;
+    } catch {
+      return false;
+    }
+  }
+
+  private childPointer(p: Frame): string {
+    if (p.isRoot) return '';
+    if (p.isArray) return `${p.pointer}/${p.count}`;
+    const raw = this.data.toString('utf8', p.keyStart - this.base, p.keyEnd - this.base);
+    let key: string;
+    try {
+      key = JSON.parse(raw) as string;
+    } catch {
+      key = raw.slice(1, -1);
+    }
+    return `${p.pointer}/${pointerToken(this.maskKey(key))}`;
+  }
+
+  /** Splits held values, outermost first, until what is held fits the limits. */
+  private holdCheck(): void {
+    const end = this.base + this.len;
+    for (;;) {
+      let u = -1;
+      for (let d = 1; d < this.depth; d++) {
+        if (!this.frames[d]!.split) {
+          u = d;
+          break;
+        }
+      }
+      if (u > 0) {
+        if (end - this.frames[u]!.start > this.unitBytes) {
+          this.splitFrame(u, end);
+          continue;
+        }
+        return;
+      }
+      const p = this.frames[this.depth - 1]!;
+      if (p.childStart < 0 || p.childEmitted || end - p.childStart <= this.unitBytes) return;
+      if (this.state === ST_STRING && !this.strIsKey) {
+        this.goLongString(end);
+        return;
+      }
+      if (this.state === ST_NUMBER || this.state === ST_LITERAL) {
+        // Digits cannot hold a token: pass an absurdly long number through as it is.
+        this.flushSlice(p);
+        this.emitTo(end, this.line);
+        p.childEmitted = true;
+        return;
+      }
+      if (this.state === ST_LONG_STRING) return;
+      this.fail(end, 'object key too long');
+      return;
+    }
+  }
+
+  private splitFrame(u: number, scanned: number): void {
+    const f = this.frames[u]!;
+    const parent = this.frames[u - 1]!;
+    this.flushSlice(parent);
+    f.pointer = this.childPointer(parent);
+    f.split = true;
+    parent.childEmitted = true;
+    this.events.split?.(f.pointer);
+    if (f.firstChildStart >= 0) {
+      this.emitTo(f.firstChildStart, f.firstChildLine);
+      f.sliceStart = f.firstChildStart;
+      f.sliceFirst = 0;
+      f.sliceLine = f.firstChildLine;
+      if (f.lastEnd - f.sliceStart >= this.blockBytes) this.flushSlice(f);
+    } else if (f.childStart >= 0) {
+      this.emitTo(f.childStart, f.childLine);
+    } else {
+      this.emitTo(scanned, this.line);
+    }
+  }
+
+  private goLongString(end: number): void {
+    const p = this.frames[this.depth - 1]!;
+    this.flushSlice(p);
+    const pointer = this.childPointer(p);
+    this.emitTo(this.valStart + 1, this.valLine);
+    this.events.longStringStart(pointer, this.valLine, this.topIndex);
+    if (end > this.emitPos) {
+      this.events.longStringChunk(this.copy(this.emitPos, end));
+      this.emitPos = end;
+    }
+    p.childEmitted = true;
+    this.state = ST_LONG_STRING;
+  }
+
+  private fail(at: number, reason: string): void {
+    const info: InvalidJson = { offset: at, line: this.line, column: at - this.lineStart + 1, reason };
+    const end = this.base + this.len;
+    if (this.state === ST_LONG_STRING) {
+      if (end > this.emitPos) this.events.longStringChunk(this.copy(this.emitPos, end));
+      this.events.longStringEnd();
+      this.emitPos = end;
+    } else {
+      for (let d = this.depth - 1; d > 0; d--) {
+        if (this.frames[d]!.split) {
+          this.flushSlice(this.frames[d]!);
+          break;
+        }
+      }
+    }
+    this.state = ST_DEAD;
+    this.pos = end;
+    this.events.invalid(info, this.emitLine);
+    if (end > this.emitPos) this.events.rest(this.copy(this.emitPos, end));
+    this.emitPos = end;
+  }
+}
