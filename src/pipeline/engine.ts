@@ -9,6 +9,7 @@ import { ProcessingError } from '../util/errors.ts';
 import { countNewlines } from '../util/lines.ts';
 import { type Analysis, type Analyzer, type AnalyzerOptions, createAnalyzer } from './analyze.ts';
 import { jsonPaths, looksLikeJson } from './json-paths.ts';
+import { TokenMap } from './token-map.ts';
 import type { ChunkRedactor, Engine, RecordResult } from './types.ts';
 
 export interface EngineOptions extends AnalyzerOptions {
@@ -103,7 +104,7 @@ export function createEngine(options: EngineOptions): FullEngine {
     base: SourceRef,
   ): Promise<RecordResult> => {
     const tokens = tokensOf(result.items);
-    const analyses = new Map<string, Analysis>();
+    const analyses = new TokenMap<Analysis>();
     for (const t of tokens) {
       if (!analyses.has(t.token))
         analyses.set(t.token, analyzer.cached(t.token) ?? (await analyzer.analyze(t)));
