@@ -104,18 +104,43 @@ export function createEngine(options: EngineOptions): FullEngine {
     base: SourceRef,
   ): Promise<RecordResult> => {
     const tokens = tokensOf(result.items);
-    const analyses = new TokenMap<Analysis>();
-    for (const t of tokens) {
-      if (!analyses.has(t.token))
-        analyses.set(t.token, analyzer.cached(t.token) ?? (await analyzer.analyze(t)));
+    // One analysis per distinct token of the record: the first occurrence's. While every token is
+    // a cache hit nothing can leave the cache, and a repeat gets the same entry back: the record's
+    // own map of analyses is made only at the first miss (from the tokens before it).
+    const analyses: Analysis[] = new Array(tokens.length);
+    let seen: TokenMap<Analysis> | null = null;
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i]!;
+      let a = seen === null ? analyzer.cached(t.token) : seen.get(t.token);
+      if (a === undefined) {
+        if (seen === null) {
+          seen = new TokenMap<Analysis>();
+          for (let k = 0; k < i; k++)
+            if (!seen.has(tokens[k]!.token)) seen.set(tokens[k]!.token, analyses[k]!);
+          a = seen.get(t.token);
+        }
+        if (a === undefined) {
+          a = analyzer.cached(t.token) ?? (await analyzer.analyze(t));
+          seen.set(t.token, a);
+        }
+      }
+      analyses[i] = a;
     }
+    // applyRedactions meets the token items in tokensOf's order: the k-th call is tokens[k]'s.
+    let nextReplaced = 0;
+    const analysisOf = (item: TokenItem): Analysis => {
+      const k = nextReplaced++;
+      if (tokens[k]?.token === item.token) return analyses[k]!;
+      const i = tokens.findIndex((t) => t.token === item.token);
+      return analyses[i]!;
+    };
     const sources = locate(tokens);
     const findings: AnyFinding[] = [];
     const now = new Date().toISOString();
     const record = recordKey(base);
     for (let i = 0; i < tokens.length; i++) {
       const t = tokens[i]!;
-      const b = analyses.get(t.token)!.finding;
+      const b = analyses[i]!.finding;
       if (b === null) continue;
       const f: Finding = {
         schema: 'jwt-redactor/finding@1',
@@ -151,7 +176,7 @@ export function createEngine(options: EngineOptions): FullEngine {
     const output = applyRedactions(
       input,
       result.items,
-      (item) => analyses.get(item.token)!.replacement(item),
+      (item) => analysisOf(item).replacement(item),
       (start, end) =>
         placeholder('suspect', 'mask', fingerprinter, fingerprinter.fingerprint(input.subarray(start, end))),
     );

@@ -54,7 +54,23 @@ function stringEnd(buf: Uint8Array, i: number): number {
   const n = buf.length;
   let j = i + 1;
   sawEscape = false;
+  const last8 = n - 8;
   while (j < n) {
+    // Eight plain bytes a step (string bodies are mostly long runs of them).
+    while (
+      j <= last8 &&
+      (STR[buf[j]!]! |
+        STR[buf[j + 1]!]! |
+        STR[buf[j + 2]!]! |
+        STR[buf[j + 3]!]! |
+        STR[buf[j + 4]!]! |
+        STR[buf[j + 5]!]! |
+        STR[buf[j + 6]!]! |
+        STR[buf[j + 7]!]!) ===
+        0
+    )
+      j += 8;
+    if (j >= n) break;
     const k = STR[buf[j]!]!;
     if (k === 0) {
       j++;
