@@ -8,7 +8,7 @@ import { applyRedactions, type Fingerprinter, maskRuns, placeholder } from '../r
 import { ProcessingError } from '../util/errors.ts';
 import { countNewlines } from '../util/lines.ts';
 import { type Analysis, type Analyzer, type AnalyzerOptions, createAnalyzer } from './analyze.ts';
-import { jsonPaths, looksLikeJson } from './json-paths.ts';
+import { jsonPaths, looksLikeJson, plainEnd } from './json-paths.ts';
 import { TokenMap } from './token-map.ts';
 import type { ChunkRedactor, Engine, RecordResult } from './types.ts';
 
@@ -224,6 +224,7 @@ export function createEngine(options: EngineOptions): FullEngine {
       const paths = jsonPaths(
         input,
         tokens.map((t) => t.start),
+        tokens.map(plainEnd),
       );
       if (paths.valid) {
         const prefix = source.pointer ?? '';
@@ -258,9 +259,14 @@ export function createEngine(options: EngineOptions): FullEngine {
           while (j < tokens.length && tokens[j]!.start < lineEnd) j++;
           const line = input.subarray(lineStart, lineEnd);
           if (looksLikeJson(line)) {
+            const lineTokens = tokens.slice(i, j);
             const paths = jsonPaths(
               line,
-              tokens.slice(i, j).map((t) => t.start - lineStart),
+              lineTokens.map((t) => t.start - lineStart),
+              lineTokens.map((t) => {
+                const e = plainEnd(t);
+                return e < 0 ? e : e - lineStart;
+              }),
             );
             if (paths.valid)
               for (let k = i; k < j; k++)

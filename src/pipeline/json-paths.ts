@@ -6,7 +6,7 @@
 // bodies are skipped with a byte-class table, member names are kept as byte ranges and decoded
 // only when a pointer through them is asked for (JSON.parse only for names with an escape, which
 // must be checked where they are met), and scalars are matched on bytes, not via a string.
-import { mayHoldToken, scan } from '../detection/index.ts';
+import { mayHoldToken, scan, type TokenItem } from '../detection/index.ts';
 
 interface Frame {
   array: boolean;
@@ -49,13 +49,14 @@ for (const c of [0x2c, 0x5d, 0x7d]) STOP[c] = 1;
 /** Set by stringEnd: the literal it last measured holds a backslash. */
 let sawEscape = false;
 
-/** End of the JSON string literal starting at `i` (the opening quote), or -1. */
-function stringEnd(buf: Uint8Array, i: number): number {
-  const n = buf.length;
-  let j = i + 1;
-  sawEscape = false;
-  const last8 = n - 8;
-  while (j < n) {
+/**
+ * Scans a string body from `j`, stopping at `stop`: the index of the closing quote (< stop), -1 at
+ * a control byte, or an index >= stop (an escape may step one past it).
+ */
+function bodyScan(buf: Uint8Array, j0: number, stop: number): number {
+  let j = j0;
+  const last8 = stop - 8;
+  while (j < stop) {
     // Eight plain bytes a step (string bodies are mostly long runs of them).
     while (
       j <= last8 &&
@@ -70,18 +71,48 @@ function stringEnd(buf: Uint8Array, i: number): number {
         0
     )
       j += 8;
-    if (j >= n) break;
+    if (j >= stop) break;
     const k = STR[buf[j]!]!;
-    if (k === 0) {
-      j++;
-      continue;
+    if (k === 0) j++;
+    else if (k === 1) return j;
+    else if (k === 3) return -1;
+    else {
+      sawEscape = true;
+      j += 2;
     }
-    if (k === 1) return j + 1;
-    if (k === 3) return -1;
-    sawEscape = true;
-    j += 2;
   }
-  return -1;
+  return j;
+}
+
+/** Spans known to hold only plain string bytes: offsets[k] to ends[k] (-1: unknown), walked in order. */
+interface Plain {
+  starts: readonly number[];
+  ends: readonly number[];
+  /** First span not yet passed. */
+  k: number;
+}
+
+/** End of the JSON string literal starting at `i` (the opening quote), or -1. Plain spans in it are jumped. */
+function stringEnd(buf: Uint8Array, i: number, plain: Plain | null): number {
+  const n = buf.length;
+  sawEscape = false;
+  let j = i + 1;
+  for (;;) {
+    let stop = n;
+    if (plain !== null) {
+      const { starts, ends } = plain;
+      while (plain.k < starts.length && (ends[plain.k]! < 0 || starts[plain.k]! < j)) plain.k++;
+      if (plain.k < starts.length) stop = starts[plain.k]!;
+    }
+    const r = bodyScan(buf, j, stop);
+    if (r === -1) return -1;
+    if (r < stop) return r + 1;
+    if (stop === n) return -1;
+    // At a plain span (a compact token or a base64 run): nothing in it can end the string.
+    const end = plain!.ends[plain!.k]!;
+    j = Math.max(r, end);
+    plain!.k++;
+  }
 }
 
 const isDigit = (c: number | undefined): boolean => c !== undefined && c >= 0x30 && c <= 0x39;
@@ -130,6 +161,13 @@ function nameAt(buf: Uint8Array, start: number, end: number): string {
   return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('utf8');
 }
 
+/** The end of a token's span when its bytes cannot end or escape a JSON string (base64url, dots,
+ * '=', or the base64 run holding it), else -1. A compact JWS with an unencoded payload (b64: false)
+ * can hold any printable byte. */
+export function plainEnd(t: TokenItem): number {
+  return t.serialization === 'compact' && t.header?.b64 !== false ? t.end : -1;
+}
+
 export interface JsonPaths {
   valid: boolean;
   /** Pointer for each requested offset (same order); undefined where the document was not valid up to it. */
@@ -139,8 +177,11 @@ export interface JsonPaths {
 /**
  * Walks `buf` as one JSON document. `offsets` must be sorted ascending.
  * The pointer of an offset is that of the innermost value whose bytes contain it.
+ * `ends` (optional, same order): where offsets[k] starts bytes that hold no quote, backslash or
+ * control byte up to ends[k] (see plainEnd), else -1; such spans are not read inside strings.
  */
-export function jsonPaths(buf: Uint8Array, offsets: readonly number[]): JsonPaths {
+export function jsonPaths(buf: Uint8Array, offsets: readonly number[], ends?: readonly number[]): JsonPaths {
+  const plain: Plain | null = ends === undefined ? null : { starts: offsets, ends, k: 0 };
   const pointers: (string | undefined)[] = new Array(offsets.length).fill(undefined);
   const count = offsets.length;
   let next = 0; // next offset to resolve
@@ -213,7 +254,7 @@ export function jsonPaths(buf: Uint8Array, offsets: readonly number[]): JsonPath
     }
     if (top !== undefined && !top.array && top.expectKey) {
       if (c !== 0x22) return { valid: false, pointers };
-      const end = stringEnd(buf, i);
+      const end = stringEnd(buf, i, plain);
       if (end < 0) return { valid: false, pointers };
       if (sawEscape) {
         let key: string;
@@ -274,7 +315,7 @@ export function jsonPaths(buf: Uint8Array, offsets: readonly number[]): JsonPath
       i++;
       continue;
     }
-    const end = c === 0x22 ? stringEnd(buf, i) : scalarEnd(buf, i);
+    const end = c === 0x22 ? stringEnd(buf, i, plain) : scalarEnd(buf, i);
     if (end < 0) return { valid: false, pointers };
     if (next < count && offsets[next]! < end) resolve(end, valuePointer());
     i = end;

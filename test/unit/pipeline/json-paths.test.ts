@@ -3,13 +3,16 @@
 // names, names with '/' and '~', unicode, tokens in names, and mutated (mostly invalid) documents.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { jsonPaths } from '../../../src/pipeline/json-paths.ts';
+import { scan, tokensOf } from '../../../src/detection/index.ts';
+import { jsonPaths, plainEnd } from '../../../src/pipeline/json-paths.ts';
 import { craft } from '../classification/fixtures.ts';
 import { jsonPathsReference } from './json-paths-reference.ts';
 
 const TOKENS = [
   craft({ alg: 'ES256' }, { sub: 'a', iat: 1 }),
   craft({ alg: 'HS256', typ: 'JWT' }, { iss: 'https://x/', sub: 'b' }, 'secret'),
+  // RFC 7797 unencoded payload: the token's bytes hold a quote and a backslash (escaped in JSON text)
+  `${Buffer.from('{"alg":"HS256","b64":false,"crit":["b64"]}').toString('base64url')}.a"b\\c.c2ln`,
 ];
 
 type J = null | boolean | number | string | J[] | { [k: string]: J };
@@ -32,15 +35,16 @@ const value: fc.Arbitrary<J> = fc.letrec<{ v: J }>((tie) => ({
   ),
 })).v;
 
-/** JSON text of a string with some characters escaped as \uXXXX or '\/' (choices from `esc`). */
+/** JSON text of a string; in about 3 strings of 10, some characters escaped as \uXXXX or '\/' (draws from `esc`, 0-9). */
 function str(s: string, esc: () => number): string {
+  const on = esc() < 3;
   let out = '"';
   for (const ch of JSON.stringify(s)
     .slice(1, -1)
     .match(/\\u[0-9a-f]{4}|\\.|[\s\S]/g) ?? []) {
-    const r = esc();
-    if (ch.length === 1 && r === 1) out += `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
-    else if (ch === '/' && r === 2) out += '\\/';
+    const r = on ? esc() : 9;
+    if (ch.length === 1 && r < 3) out += `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
+    else if (ch === '/' && r === 3) out += '\\/';
     else out += ch;
   }
   return `${out}"`;
@@ -119,8 +123,13 @@ function offsetsIn(buf: Buffer, extra: number[]): number[] {
   return [...out].sort((a, b) => a - b);
 }
 
+/** Both walks agree on `offsets`, and on the scanner's token starts with their plain spans (as the engine passes them). */
 function same(buf: Buffer, offsets: number[]): void {
-  expect(jsonPaths(buf, offsets)).toEqual(jsonPathsReference(buf, offsets));
+  const ref = jsonPathsReference(buf, offsets);
+  expect(jsonPaths(buf, offsets)).toEqual(ref);
+  const tokens = tokensOf(scan(buf).items);
+  const starts = tokens.map((t) => t.start);
+  expect(jsonPaths(buf, starts, tokens.map(plainEnd))).toEqual(jsonPathsReference(buf, starts));
 }
 
 describe('jsonPaths', () => {
@@ -128,6 +137,10 @@ describe('jsonPaths', () => {
     const docs = fc.sample(document, { numRuns: 400, seed: 1 });
     expect(docs.filter((d) => d.includes('\\u')).length).toBeGreaterThan(40);
     expect(docs.filter((d) => d.includes('"eyJ') && jsonPaths(d, []).valid).length).toBeGreaterThan(40);
+    // spans jumped, and spans not jumped (b64: false)
+    const ends = docs.flatMap((d) => tokensOf(scan(d).items).map(plainEnd));
+    expect(ends.filter((e) => e >= 0).length).toBeGreaterThan(40);
+    expect(ends.filter((e) => e < 0).length).toBeGreaterThan(5);
     const mutated = fc.sample(
       fc.tuple(document, fc.array(edit, { minLength: 1, maxLength: 3 })).map(([d, e]) => mutate(d, e)),
       { numRuns: 400, seed: 2 },
