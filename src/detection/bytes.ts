@@ -28,6 +28,16 @@ for (const [ch, v] of [
 }
 
 export const DOT = 0x2e;
+
+type Latin1Slice = (this: Uint8Array, start: number, end: number) => string;
+const LATIN1_SLICE = (Buffer.prototype as unknown as { latin1Slice?: Latin1Slice }).latin1Slice;
+
+/** buf[s, e) as a latin1 string: Buffer#latin1Slice straight on the bytes (no Buffer view made per call;
+ * it takes any Uint8Array), else through a Buffer view. */
+export function latin1(buf: Uint8Array, s: number, e: number): string {
+  if (LATIN1_SLICE !== undefined) return LATIN1_SLICE.call(buf, s, e);
+  return Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString('latin1');
+}
 export const EQ = 0x3d;
 
 /** Length of the run of base64url characters starting at `i` (stops at `limit`). */
