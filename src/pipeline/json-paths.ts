@@ -174,6 +174,55 @@ export interface JsonPaths {
   pointers: (string | undefined)[];
 }
 
+function segmentText(buf: Uint8Array, f: Frame): string {
+  return typeof f.seg === 'number'
+    ? String(f.seg)
+    : escapeSegment(f.seg === null ? nameAt(buf, f.segStart, f.segEnd) : f.seg);
+}
+
+/** Pointer of the container stack[depth - 1]. Built on demand only: a document nested 100,000 deep
+ * must not build 100,000 growing strings. */
+function topPointer(buf: Uint8Array, stack: readonly Frame[], depth: number): string {
+  let p = '';
+  for (let d = 0; d < depth; d++) {
+    const f = stack[d]!;
+    if (f.seg !== null || f.segStart >= 0) p += `/${segmentText(buf, f)}`;
+  }
+  return p;
+}
+
+/** Pointer of the value about to be read in stack[depth - 1] (the root's when depth is 0). */
+function valuePointer(buf: Uint8Array, stack: readonly Frame[], depth: number): string {
+  if (depth === 0) return '';
+  const top = stack[depth - 1]!;
+  if (top.array) return `${topPointer(buf, stack, depth)}/${top.index}`;
+  const key = top.key ?? (top.keyStart >= 0 ? nameAt(buf, top.keyStart, top.keyEnd) : '');
+  return `${topPointer(buf, stack, depth)}/${escapeSegment(key)}`;
+}
+
+/** Gives offsets[next...] below `end` the pointer `p`; returns the next offset to resolve. */
+function resolve(
+  offsets: readonly number[],
+  pointers: (string | undefined)[],
+  next0: number,
+  end: number,
+  p: string,
+): number {
+  let next = next0;
+  while (next < offsets.length && offsets[next]! < end) {
+    pointers[next] = p;
+    next++;
+  }
+  return next;
+}
+
+function afterValue(stack: readonly Frame[], depth: number): void {
+  if (depth === 0) return;
+  const top = stack[depth - 1]!;
+  if (top.array) top.index++;
+  else top.expectKey = true;
+}
+
 /**
  * Walks `buf` as one JSON document. `offsets` must be sorted ascending.
  * The pointer of an offset is that of the innermost value whose bytes contain it.
@@ -191,39 +240,6 @@ export function jsonPaths(buf: Uint8Array, offsets: readonly number[], ends?: re
   let seenRoot = false;
   const n = buf.length;
 
-  const segmentText = (f: Frame): string =>
-    typeof f.seg === 'number'
-      ? String(f.seg)
-      : escapeSegment(f.seg === null ? nameAt(buf, f.segStart, f.segEnd) : f.seg);
-  // Built on demand only: a document nested 100,000 deep must not build 100,000 growing strings.
-  const topPointer = (): string => {
-    let p = '';
-    for (let d = 0; d < depth; d++) {
-      const f = stack[d]!;
-      if (f.seg !== null || f.segStart >= 0) p += `/${segmentText(f)}`;
-    }
-    return p;
-  };
-  const valuePointer = (): string => {
-    if (depth === 0) return '';
-    const top = stack[depth - 1]!;
-    if (top.array) return `${topPointer()}/${top.index}`;
-    const key = top.key ?? (top.keyStart >= 0 ? nameAt(buf, top.keyStart, top.keyEnd) : '');
-    return `${topPointer()}/${escapeSegment(key)}`;
-  };
-  const resolve = (end: number, p: string) => {
-    while (next < count && offsets[next]! < end) {
-      pointers[next] = p;
-      next++;
-    }
-  };
-  const afterValue = () => {
-    if (depth === 0) return;
-    const top = stack[depth - 1]!;
-    if (top.array) top.index++;
-    else top.expectKey = true;
-  };
-
   while (i < n) {
     const c = buf[i]!;
     if (WS[c] === 1) {
@@ -233,7 +249,8 @@ export function jsonPaths(buf: Uint8Array, offsets: readonly number[], ends?: re
     const top = depth === 0 ? undefined : stack[depth - 1]!;
     if (top === undefined && seenRoot) return { valid: false, pointers };
     // Offsets before this position that were not inside a value belong to the container.
-    if (next < count && offsets[next]! < i) resolve(i, topPointer());
+    if (next < count && offsets[next]! < i)
+      next = resolve(offsets, pointers, next, i, topPointer(buf, stack, depth));
     if (c === 0x2c) {
       if (top === undefined) return { valid: false, pointers };
       i++;
@@ -247,9 +264,10 @@ export function jsonPaths(buf: Uint8Array, offsets: readonly number[], ends?: re
     if (c === 0x7d || c === 0x5d) {
       if (top === undefined || top.array !== (c === 0x5d)) return { valid: false, pointers };
       i++;
-      if (next < count && offsets[next]! < i) resolve(i, topPointer());
+      if (next < count && offsets[next]! < i)
+        next = resolve(offsets, pointers, next, i, topPointer(buf, stack, depth));
       depth--;
-      afterValue();
+      afterValue(stack, depth);
       continue;
     }
     if (top !== undefined && !top.array && top.expectKey) {
@@ -270,7 +288,8 @@ export function jsonPaths(buf: Uint8Array, offsets: readonly number[], ends?: re
         top.keyEnd = end - 1;
       }
       top.expectKey = false;
-      if (next < count && offsets[next]! < end) resolve(end, topPointer());
+      if (next < count && offsets[next]! < end)
+        next = resolve(offsets, pointers, next, end, topPointer(buf, stack, depth));
       i = end;
       continue;
     }
@@ -278,7 +297,8 @@ export function jsonPaths(buf: Uint8Array, offsets: readonly number[], ends?: re
     seenRoot = true;
     if (c === 0x7b || c === 0x5b) {
       // Offsets at the opening brace belong to the container value itself.
-      if (next < count && offsets[next]! < i + 1) resolve(i + 1, valuePointer());
+      if (next < count && offsets[next]! < i + 1)
+        next = resolve(offsets, pointers, next, i + 1, valuePointer(buf, stack, depth));
       let f = stack[depth];
       if (f === undefined) {
         f = {
@@ -317,12 +337,13 @@ export function jsonPaths(buf: Uint8Array, offsets: readonly number[], ends?: re
     }
     const end = c === 0x22 ? stringEnd(buf, i, plain) : scalarEnd(buf, i);
     if (end < 0) return { valid: false, pointers };
-    if (next < count && offsets[next]! < end) resolve(end, valuePointer());
+    if (next < count && offsets[next]! < end)
+      next = resolve(offsets, pointers, next, end, valuePointer(buf, stack, depth));
     i = end;
-    afterValue();
+    afterValue(stack, depth);
   }
   const valid = depth === 0 && seenRoot;
-  if (valid) resolve(Number.POSITIVE_INFINITY, '');
+  if (valid) resolve(offsets, pointers, next, Number.POSITIVE_INFINITY, '');
   return { valid, pointers };
 }
 
