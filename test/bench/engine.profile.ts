@@ -2,14 +2,14 @@
 // analysis-cache hit). For profiling: `node --cpu-prof --cpu-prof-dir=/tmp/prof test/bench/engine.profile.ts`.
 //   text  : engine.processText over 64 KiB blocks of the engine bench's one-token-per-line logs (2,000 distinct)
 //   record: engine.processRecord over 1 KiB JSON records each carrying a token (kafka bench shape)
-// PROFILE_MB (default 16) of lines; PROFILE_RECORDS (default 20000) records; PROFILE_ROUNDS (default 5, best of).
+// PROFILE_POOL (default 2000) distinct tokens cycled in the lines; BENCH_MB (default 32, as the engine bench)
+// MiB of lines; PROFILE_RECORDS (default 20000) records; PROFILE_ROUNDS (default 5, best of).
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { engineFromConfig } from '../../src/pipeline/index.ts';
 import { fullEngine, oneTokenPerLine, tokenPool } from './engine.bench.ts';
 
-process.env.BENCH_MB ??= process.env.PROFILE_MB ?? '16';
 const RECORDS = Number(process.env.PROFILE_RECORDS ?? 20_000);
 const ROUNDS = Number(process.env.PROFILE_ROUNDS ?? 5);
 const ONLY = process.env.PROFILE_ONLY; // 'text' | 'record'
@@ -52,7 +52,7 @@ async function best(name: string, fn: () => Promise<void>): Promise<number> {
 }
 
 if (ONLY !== 'record') {
-  const pool = await tokenPool(2000);
+  const pool = await tokenPool(Number(process.env.PROFILE_POOL ?? 2000));
   const buf = oneTokenPerLine(pool);
   let lines = 0;
   for (const c of buf) if (c === 0x0a) lines++;
