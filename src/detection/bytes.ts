@@ -28,11 +28,37 @@ for (const [ch, v] of [
 }
 
 export const DOT = 0x2e;
+
+type Latin1Slice = (this: Uint8Array, start: number, end: number) => string;
+const LATIN1_SLICE = (Buffer.prototype as unknown as { latin1Slice?: Latin1Slice }).latin1Slice;
+
+/** buf[s, e) as a latin1 string: Buffer#latin1Slice straight on the bytes (no Buffer view made per call;
+ * it takes any Uint8Array), else through a Buffer view. */
+export function latin1(buf: Uint8Array, s: number, e: number): string {
+  if (LATIN1_SLICE !== undefined) return LATIN1_SLICE.call(buf, s, e);
+  return Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString('latin1');
+}
 export const EQ = 0x3d;
 
 /** Length of the run of base64url characters starting at `i` (stops at `limit`). */
 export function runForward(buf: Uint8Array, i: number, limit: number, table: Uint8Array = B64URL): number {
   let j = i;
+  // Eight bytes a step while all are in the class (tables hold 0 or 1): a token's payload and
+  // signature are walked here, ~1/3 less time per byte than one byte a step.
+  const last8 = limit - 8;
+  while (
+    j <= last8 &&
+    (table[buf[j]!]! &
+      table[buf[j + 1]!]! &
+      table[buf[j + 2]!]! &
+      table[buf[j + 3]!]! &
+      table[buf[j + 4]!]! &
+      table[buf[j + 5]!]! &
+      table[buf[j + 6]!]! &
+      table[buf[j + 7]!]!) ===
+      1
+  )
+    j += 8;
   while (j < limit && table[buf[j]!] === 1) j++;
   return j;
 }

@@ -9,6 +9,7 @@ import {
   decodeBase64,
   firstDecodedByte,
   lastDecodedByte,
+  latin1,
   parseJsonObject,
   runBackward,
   runForward,
@@ -64,7 +65,7 @@ const headerCache = new Map<string, JoseHeader | null>();
 /** Parses the header segment buf[s, e) into a JOSE header with `alg`, or null. */
 function parseHeader(buf: Uint8Array, s: number, e: number): JoseHeader | null {
   if (e - s > 1024) return parseHeaderUncached(buf, s, e);
-  const key = Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString('latin1');
+  const key = latin1(buf, s, e);
   const hit = headerCache.get(key);
   if (hit !== undefined) return hit;
   const header = parseHeaderUncached(buf, s, e);

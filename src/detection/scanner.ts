@@ -15,6 +15,7 @@ import {
   B64URL,
   decodeBase64,
   EQ,
+  latin1,
   runBackward,
   runForward,
   startsWithAscii,
@@ -281,7 +282,7 @@ function scanRange(
     const r = detectCompact(buf, hit.at, claimed, limit, maxTokenLength, state.budget);
     if (r.type === 'none') continue;
     if (r.type === 'compact') {
-      const token = Buffer.from(buf.buffer, buf.byteOffset + r.start, r.end - r.start).toString('latin1');
+      const token = latin1(buf, r.start, r.end);
       const { context, encoding } = compactContext(buf, r.start);
       compact.push({
         type: 'token',

@@ -16,6 +16,7 @@ import {
   sanitizedCompact,
   sanitizedSignature,
 } from '../redaction/index.ts';
+import { TokenMap } from './token-map.ts';
 
 export interface AnalyzerOptions {
   policy: Policy;
@@ -140,7 +141,7 @@ export function createAnalyzer(options: AnalyzerOptions): Analyzer {
   const now = options.now ?? (() => new Date());
   const cacheSize = options.cacheSize ?? 4096;
   const ttl = options.cacheTtlMs ?? 30_000;
-  const cache = new Map<string, { at: number; analysis: Analysis }>();
+  const cache = new TokenMap<{ at: number; analysis: Analysis }>();
   // The cache's keys in the Map's own order, in a circular queue: the oldest key without
   // Map#keys().next(), which walks past every slot deleted since the Map last rehashed.
   const ring: (string | undefined)[] = new Array(Math.max(1, cacheSize));

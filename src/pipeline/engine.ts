@@ -8,7 +8,8 @@ import { applyRedactions, type Fingerprinter, maskRuns, placeholder } from '../r
 import { ProcessingError } from '../util/errors.ts';
 import { countNewlines } from '../util/lines.ts';
 import { type Analysis, type Analyzer, type AnalyzerOptions, createAnalyzer } from './analyze.ts';
-import { jsonPaths, looksLikeJson } from './json-paths.ts';
+import { jsonPaths, looksLikeJson, plainEnd } from './json-paths.ts';
+import { TokenMap } from './token-map.ts';
 import type { ChunkRedactor, Engine, RecordResult } from './types.ts';
 
 export interface EngineOptions extends AnalyzerOptions {
@@ -29,23 +30,36 @@ export interface FullEngine extends Engine {
 
 const NO_FINDINGS: AnyFinding[] = [];
 
+let lastMs = Number.NaN;
+let lastIso = '';
+/** `new Date().toISOString()`, formatted once per millisecond (formatting costs ~1 µs, per record). */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
+}
+
+/** JSON text of one array element, as JSON.stringify writes it (without its generic walk: per record). */
+function jsonElement(v: unknown): string {
+  if (v === undefined) return 'null';
+  if (typeof v === 'string') return NEEDS_ESCAPE.test(v) ? JSON.stringify(v) : `"${v}"`;
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null';
+  return JSON.stringify(v) ?? 'null';
+}
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** The text a record's identity is hashed from: JSON.stringify of its source's fields, in this order. */
+export function recordKeyText(source: SourceRef): string {
+  return `[${jsonElement(source.kind)},${jsonElement(source.name)},${jsonElement(source.member)},${jsonElement(source.topic)},${jsonElement(source.partition)},${jsonElement(source.offset)},${jsonElement(source.line)},${jsonElement(source.pointer)}]`;
+}
+
 /** A record's identity for finding ids: hashed once per record, not per finding. */
 function recordKey(source: SourceRef): string {
   // One-shot hash: the same digest as createHash().update().digest(), without the Hash object.
-  return hash(
-    'sha256',
-    JSON.stringify([
-      source.kind,
-      source.name,
-      source.member,
-      source.topic,
-      source.partition,
-      source.offset,
-      source.line,
-      source.pointer,
-    ]),
-    'base64url',
-  ).slice(0, 16);
+  return hash('sha256', recordKeyText(source), 'base64url').slice(0, 16);
 }
 
 /** Deterministic and unique per record, offset and token: a replayed record yields the same ids. */
@@ -82,7 +96,7 @@ export function createEngine(options: EngineOptions): FullEngine {
   ): ErrorFinding => ({
     schema: 'jwt-redactor/finding@1',
     id: findingId(recordKey(source), 0, `:${err.code}`),
-    time: new Date().toISOString(),
+    time: isoNow(),
     rule: 'processing-error',
     severity: 'high',
     source,
@@ -103,18 +117,43 @@ export function createEngine(options: EngineOptions): FullEngine {
     base: SourceRef,
   ): Promise<RecordResult> => {
     const tokens = tokensOf(result.items);
-    const analyses = new Map<string, Analysis>();
-    for (const t of tokens) {
-      if (!analyses.has(t.token))
-        analyses.set(t.token, analyzer.cached(t.token) ?? (await analyzer.analyze(t)));
+    // One analysis per distinct token of the record: the first occurrence's. While every token is
+    // a cache hit nothing can leave the cache, and a repeat gets the same entry back: the record's
+    // own map of analyses is made only at the first miss (from the tokens before it).
+    const analyses: Analysis[] = new Array(tokens.length);
+    let seen: TokenMap<Analysis> | null = null;
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i]!;
+      let a = seen === null ? analyzer.cached(t.token) : seen.get(t.token);
+      if (a === undefined) {
+        if (seen === null) {
+          seen = new TokenMap<Analysis>();
+          for (let k = 0; k < i; k++)
+            if (!seen.has(tokens[k]!.token)) seen.set(tokens[k]!.token, analyses[k]!);
+          a = seen.get(t.token);
+        }
+        if (a === undefined) {
+          a = analyzer.cached(t.token) ?? (await analyzer.analyze(t));
+          seen.set(t.token, a);
+        }
+      }
+      analyses[i] = a;
     }
+    // applyRedactions meets the token items in tokensOf's order: the k-th call is tokens[k]'s.
+    let nextReplaced = 0;
+    const analysisOf = (item: TokenItem): Analysis => {
+      const k = nextReplaced++;
+      if (tokens[k]?.token === item.token) return analyses[k]!;
+      const i = tokens.findIndex((t) => t.token === item.token);
+      return analyses[i]!;
+    };
     const sources = locate(tokens);
     const findings: AnyFinding[] = [];
-    const now = new Date().toISOString();
+    const now = isoNow();
     const record = recordKey(base);
     for (let i = 0; i < tokens.length; i++) {
       const t = tokens[i]!;
-      const b = analyses.get(t.token)!.finding;
+      const b = analyses[i]!.finding;
       if (b === null) continue;
       const f: Finding = {
         schema: 'jwt-redactor/finding@1',
@@ -150,7 +189,7 @@ export function createEngine(options: EngineOptions): FullEngine {
     const output = applyRedactions(
       input,
       result.items,
-      (item) => analyses.get(item.token)!.replacement(item),
+      (item) => analysisOf(item).replacement(item),
       (start, end) =>
         placeholder('suspect', 'mask', fingerprinter, fingerprinter.fingerprint(input.subarray(start, end))),
     );
@@ -198,6 +237,7 @@ export function createEngine(options: EngineOptions): FullEngine {
       const paths = jsonPaths(
         input,
         tokens.map((t) => t.start),
+        tokens.map(plainEnd),
       );
       if (paths.valid) {
         const prefix = source.pointer ?? '';
@@ -232,9 +272,14 @@ export function createEngine(options: EngineOptions): FullEngine {
           while (j < tokens.length && tokens[j]!.start < lineEnd) j++;
           const line = input.subarray(lineStart, lineEnd);
           if (looksLikeJson(line)) {
+            const lineTokens = tokens.slice(i, j);
             const paths = jsonPaths(
               line,
-              tokens.slice(i, j).map((t) => t.start - lineStart),
+              lineTokens.map((t) => t.start - lineStart),
+              lineTokens.map((t) => {
+                const e = plainEnd(t);
+                return e < 0 ? e : e - lineStart;
+              }),
             );
             if (paths.valid)
               for (let k = i; k < j; k++)

@@ -64,8 +64,7 @@ export function jsonReplacement(q: Quoting, members: Record<string, string>): st
 /** Replacement text for one token, or null to leave it (report). */
 export type ReplaceFn = (item: TokenItem) => string | null;
 
-const TILDE = 0x7e;
-
+/** The output of a redaction: spans of the input and replacement texts (latin1), written out once. */
 function redactList(
   buf: Uint8Array,
   items: readonly ScanItem[],
@@ -73,40 +72,44 @@ function redactList(
   suspect: (start: number, end: number) => string,
   keepMod3: boolean,
 ): Uint8Array | null {
-  const parts: Uint8Array[] = [];
+  // Kept input as [start, end) pairs and replacements as strings: no Buffer per part.
+  const texts: string[] = [];
+  const kept: number[] = [];
   let pos = 0;
-  let changed = false;
   let delta = 0;
-  let lastPadIndex = -1;
   for (const it of items) {
-    let text: Uint8Array | null = null;
-    if (it.type === 'token') {
-      const r = replace(it);
-      if (r !== null) text = Buffer.from(r, 'latin1');
-    } else if (it.type === 'suspect') text = Buffer.from(suspect(it.start, it.end), 'latin1');
+    let text: string | null = null;
+    if (it.type === 'token') text = replace(it);
+    else if (it.type === 'suspect') text = suspect(it.start, it.end);
     else if (it.type === 'base64') {
       const inner = redactList(it.decoded, it.inner, replace, suspect, !it.closed);
-      if (inner !== null) text = Buffer.from(encodeBase64(inner, it.alphabet, it.padded), 'latin1');
+      if (inner !== null) text = encodeBase64(inner, it.alphabet, it.padded);
     }
     if (text === null) continue;
-    parts.push(buf.subarray(pos, it.start), text);
-    lastPadIndex = parts.length - 1;
+    kept.push(pos, it.start);
+    texts.push(text);
     delta += text.length - (it.end - it.start);
     pos = it.end;
-    changed = true;
   }
-  if (!changed) return null;
-  if (keepMod3 && ((delta % 3) + 3) % 3 !== 0 && lastPadIndex >= 0) {
+  if (texts.length === 0) return null;
+  if (keepMod3 && ((delta % 3) + 3) % 3 !== 0) {
     // Inside a base64 run that goes on after this window: keep the decoded length's residue
     // mod 3 so the characters after the window still decode at their original alignment.
     const pad = (3 - (((delta % 3) + 3) % 3)) % 3;
-    const last = parts[lastPadIndex]!;
-    const padded = new Uint8Array(last.length + pad).fill(TILDE);
-    padded.set(last, 0);
-    parts[lastPadIndex] = padded;
+    texts[texts.length - 1] += '~'.repeat(pad);
+    delta += pad;
   }
-  parts.push(buf.subarray(pos));
-  return Buffer.concat(parts);
+  const out = Buffer.allocUnsafe(buf.length + delta);
+  let o = 0;
+  for (let k = 0; k < texts.length; k++) {
+    const s = kept[2 * k]!;
+    const e = kept[2 * k + 1]!;
+    if (e > s) out.set(buf.subarray(s, e), o);
+    o += e - s;
+    o += out.write(texts[k]!, o, 'latin1');
+  }
+  if (pos < buf.length) out.set(buf.subarray(pos), o);
+  return out;
 }
 
 /** Applies replacements for all items; returns null when nothing changed (R7: the caller keeps the input). */

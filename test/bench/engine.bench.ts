@@ -89,7 +89,7 @@ function tokenFree(): Buffer {
 /** Token kinds of the pool: 0 RS256 k8s, 1 RS256 human, 2 ES256 GitHub Actions, 3 HS256, 4 unsecured, 5 JWE. */
 const ALL_KINDS = [0, 1, 2, 3, 4, 5] as const;
 
-async function tokenPool(n: number, kinds: readonly number[] = ALL_KINDS): Promise<string[]> {
+export async function tokenPool(n: number, kinds: readonly number[] = ALL_KINDS): Promise<string[]> {
   const out: string[] = [];
   const now = NOW();
   for (let i = 0; i < n; i++) {
@@ -126,7 +126,7 @@ async function tokenPool(n: number, kinds: readonly number[] = ALL_KINDS): Promi
   return out;
 }
 
-function oneTokenPerLine(pool: readonly string[]): Buffer {
+export function oneTokenPerLine(pool: readonly string[]): Buffer {
   const rnd = prng(2);
   const lines: string[] = [];
   let size = 0;
@@ -211,7 +211,7 @@ function scanOnly(buf: Buffer): void {
 }
 
 /** The `filter` path: blocks of whole lines through the full engine (decode, classify, redact, findings). */
-async function fullEngine(engine: FullEngine, buf: Buffer): Promise<void> {
+export async function fullEngine(engine: FullEngine, buf: Buffer): Promise<void> {
   let s = 0;
   while (s < buf.length) {
     let e = buf.lastIndexOf(0x0a, Math.min(buf.length, s + CHUNK));
