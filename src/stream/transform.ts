@@ -201,7 +201,8 @@ export class BatchTransform {
     let changed = false;
 
     let key: Buffer | null = r.key;
-    if (key !== null) {
+    // Short keys (most) cannot hold a token: checked here, not in the async #part (no promise per record).
+    if (key !== null && key.length >= MIN_SCAN_BYTES) {
       const k = await this.#part(key, source, 'key', findings);
       if (k !== key) changed = true;
       key = k;
