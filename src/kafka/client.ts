@@ -129,7 +129,9 @@ function kafkaConfig(options: ConnectionOptions): KafkaConfig {
 function toHeaders(headers: IHeaders | undefined): RecordHeaders {
   const out: RecordHeaders = {};
   if (headers === undefined) return out;
-  for (const [k, v] of Object.entries(headers)) {
+  // for-in, not Object.entries: most records have no headers, and this runs once per record.
+  for (const k in headers) {
+    const v = headers[k];
     if (v === undefined) continue;
     if (Array.isArray(v)) out[k] = v.map((x) => (typeof x === 'string' ? Buffer.from(x) : x));
     else out[k] = typeof v === 'string' ? Buffer.from(v) : v;
@@ -137,18 +139,23 @@ function toHeaders(headers: IHeaders | undefined): RecordHeaders {
   return out;
 }
 
+/**
+ * An output record as a kafkajs message. OutputRecord already has a message's shape (key, value,
+ * headers, optional partition; kafkajs ignores the extra `topic`), so it is passed as is: no copy
+ * per record.
+ */
 function toMessage(r: OutputRecord): Message {
-  const m: Message = { key: r.key, value: r.value };
-  if (r.partition !== undefined) m.partition = r.partition;
-  if (r.headers !== undefined) m.headers = r.headers;
-  return m;
+  return r as Message;
 }
 
 function sizeOf(r: OutputRecord): number {
   let n = RECORD_OVERHEAD + (r.key?.length ?? 0) + (r.value?.length ?? 0);
-  if (r.headers !== undefined) {
-    for (const [k, v] of Object.entries(r.headers)) {
-      for (const x of Array.isArray(v) ? v : [v]) n += k.length + x.length + 8;
+  const headers = r.headers;
+  if (headers !== undefined) {
+    for (const k in headers) {
+      const v = headers[k]!;
+      if (Array.isArray(v)) for (const x of v) n += k.length + x.length + 8;
+      else n += k.length + v.length + 8;
     }
   }
   return n;
@@ -159,20 +166,26 @@ function* requests(records: readonly OutputRecord[]): Generator<{ topic: string;
   let byTopic = new Map<string, Message[]>();
   let bytes = 0;
   let count = 0;
+  let lastTopic = '';
+  let last: Message[] | undefined;
   for (const r of records) {
     const size = sizeOf(r);
     if (count > 0 && (bytes + size > MAX_REQUEST_BYTES || count >= MAX_REQUEST_RECORDS)) {
       yield [...byTopic].map(([topic, messages]) => ({ topic, messages }));
       byTopic = new Map();
+      last = undefined;
       bytes = 0;
       count = 0;
     }
-    let list = byTopic.get(r.topic);
+    // Runs of records share a topic (redacted records, then a few findings): skip the map lookup.
+    let list = last !== undefined && r.topic === lastTopic ? last : byTopic.get(r.topic);
     if (list === undefined) {
       list = [];
       byTopic.set(r.topic, list);
     }
     list.push(toMessage(r));
+    last = list;
+    lastTopic = r.topic;
     bytes += size;
     count++;
   }
@@ -181,15 +194,20 @@ function* requests(records: readonly OutputRecord[]): Generator<{ topic: string;
 
 function toInputBatch(batch: EachBatchPayload['batch']): InputBatch {
   const { topic, partition } = batch;
-  const records: InputRecord[] = batch.messages.map((m) => ({
-    topic,
-    partition,
-    offset: m.offset,
-    key: m.key ?? null,
-    value: m.value ?? null,
-    headers: toHeaders(m.headers),
-    timestamp: m.timestamp,
-  }));
+  const messages = batch.messages;
+  const records: InputRecord[] = new Array(messages.length);
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
+    records[i] = {
+      topic,
+      partition,
+      offset: m.offset,
+      key: m.key ?? null,
+      value: m.value ?? null,
+      headers: toHeaders(m.headers),
+      timestamp: m.timestamp,
+    };
+  }
   return {
     topic,
     partition,

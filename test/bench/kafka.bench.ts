@@ -8,8 +8,12 @@
 // Target: redaction costs at most 15% of the plain pipeline's throughput.
 //
 // Environment: KAFKA_BROKERS (default: start a local broker with scripts/kafka/broker.ts),
-// BENCH_RECORDS (default 60000), BENCH_PARTITIONS (default 3), BENCH_ROUNDS (default 2: best of).
+// BENCH_RECORDS (default 60000), BENCH_PARTITIONS (default 3), BENCH_ROUNDS (default 2: best of),
+// BENCH_ONLY (names as printed, comma separated), BENCH_CPU_PROF (a directory: one CPU profile of
+// each measured window).
 import { randomBytes, randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { Writable } from 'node:stream';
 import { type Consumer, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import {
@@ -45,6 +49,8 @@ const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 2);
 /** Only these pipelines (comma separated names as printed, e.g. "processor exactly-once"), for profiling. */
 /** --partition-concurrency of the extra `processor xN` row (default: one per partition). */
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? PARTITIONS);
+/** A directory: writes a CPU profile of each measured (steady-state) window there, for profiling. */
+const PROFILE_DIR = process.env['BENCH_CPU_PROF'];
 const ONLY = process.env['BENCH_ONLY']?.split(',').map((s) => s.trim());
 const RECORD_BYTES = 1024;
 /** The processor's defaults, used by both pipelines. */
@@ -215,10 +221,22 @@ async function steadyRate(count: () => number | Promise<number>): Promise<number
     await sleep(1);
     first = await count();
   }
+  let session: Session | undefined;
+  if (PROFILE_DIR !== undefined) {
+    session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }
   const started = performance.now();
   const cpu = process.cpuUsage();
   while ((await count()) < RECORDS) await sleep(2);
   const used = process.cpuUsage(cpu);
+  if (session !== undefined) {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(`${PROFILE_DIR}/${Date.now()}.cpuprofile`, JSON.stringify(profile));
+    session.disconnect();
+  }
   lastCpuPerRecord = (used.user + used.system) / (RECORDS - first);
   return (RECORDS - first) / ((performance.now() - started) / 1000);
 }

@@ -8,7 +8,11 @@ import {
   ERROR_HEADER,
   FINDINGS_HEADER,
   QUARANTINE_CONTENT_HEADER,
+  RULE_HEADER,
+  SEVERITY_HEADER,
   SOURCE_OFFSET_HEADER,
+  SOURCE_PARTITION_HEADER,
+  SOURCE_TOPIC_HEADER,
   type TransformOptions,
 } from '../../../src/stream/transform.ts';
 import { humanClaims, jwsRS256, k8sClaims } from '../../helpers/tokens.ts';
@@ -161,6 +165,32 @@ describe('BatchTransform', () => {
     expect(h(records[0]!, FINDINGS_HEADER)).toBe('4');
     expect(records.filter((r) => r.topic === 'findings')).toHaveLength(2);
     expect(stats.findingsDropped).toBe(2);
+  });
+
+  it('counts findings in the header beyond the shared small counts (70 tokens: "70")', async () => {
+    const t = new BatchTransform(engine, {
+      ...OPTIONS,
+      maxRecordBytes: 1 << 20,
+      maxOutputBytes: 1 << 20,
+      maxFindingsPerRecord: 1,
+    });
+    const value = Array.from({ length: 70 }, (_, i) => (i % 2 === 0 ? k8s : human)).join(' ');
+    const { records, stats } = await t.run({ records: [record(value), record('nothing')] });
+    expect(h(records[0]!, FINDINGS_HEADER)).toBe('70');
+    expect(h(records[2]!, FINDINGS_HEADER)).toBe('0');
+    expect(stats.findingsDropped).toBe(69);
+  });
+
+  it('writes findings records with their severity, rule and source as header bytes', async () => {
+    const input = record(`x ${k8s}`);
+    const { records } = await transform.run({ records: [input] });
+    const f = records.find((r) => r.topic === 'findings')!;
+    const finding = JSON.parse(text(f.value)) as { severity: string; rule: string };
+    expect(h(f, SEVERITY_HEADER)).toBe(finding.severity);
+    expect(h(f, RULE_HEADER)).toBe(finding.rule);
+    expect(h(f, SOURCE_TOPIC_HEADER)).toBe('in');
+    expect(h(f, SOURCE_PARTITION_HEADER)).toBe('3');
+    expect(h(f, SOURCE_OFFSET_HEADER)).toBe(input.offset);
   });
 
   it('keeps the input order', async () => {
