@@ -4,11 +4,11 @@
 //   record: engine.processRecord over 1 KiB JSON records each carrying a token (kafka bench shape)
 // PROFILE_POOL (default 2000) distinct tokens cycled in the lines; BENCH_MB (default 32, as the engine bench)
 // MiB of lines; PROFILE_RECORDS (default 20000) records; PROFILE_ROUNDS (default 5, best of).
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { engineFromConfig } from '../../src/pipeline/index.ts';
 import { fullEngine, oneTokenPerLine, tokenPool } from './engine.bench.ts';
+import { logRecord } from './records.ts';
 
 const RECORDS = Number(process.env.PROFILE_RECORDS ?? 20_000);
 const ROUNDS = Number(process.env.PROFILE_ROUNDS ?? 5);
@@ -65,21 +65,7 @@ if (ONLY !== 'record') {
 if (ONLY !== 'text') {
   const pool = await tokenPool(6);
   const records: Buffer[] = [];
-  for (let i = 0; i < RECORDS; i++) {
-    const base: Record<string, unknown> = {
-      ts: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, i)).toISOString(),
-      level: i % 50 === 0 ? 'warn' : 'info',
-      service: 'checkout',
-      host: `pod-${i % 17}.payments.svc.cluster.local`,
-      trace_id: randomBytes(16).toString('hex'),
-      msg: `request ${i} completed in ${(i * 7) % 500}ms`,
-      http: { method: 'POST', path: `/api/v1/orders/${i}`, status: 200 },
-      authorization: `Bearer ${pool[i % pool.length]}`,
-    };
-    const bare = JSON.stringify({ ...base, pad: '' });
-    const pad = Math.max(0, 1024 - Buffer.byteLength(bare));
-    records.push(Buffer.from(JSON.stringify({ ...base, pad: 'x'.repeat(pad) })));
-  }
+  for (let i = 0; i < RECORDS; i++) records.push(logRecord(i, pool[i % pool.length]));
   const bytes = records.reduce((n, r) => n + r.length, 0);
   const us = await best('record', async () => {
     for (let i = 0; i < records.length; i++)

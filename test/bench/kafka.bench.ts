@@ -11,7 +11,7 @@
 // BENCH_RECORDS (default 60000), BENCH_PARTITIONS (default 3), BENCH_ROUNDS (default 2: best of),
 // BENCH_ONLY (names as printed, comma separated), BENCH_CPU_PROF (a directory: one CPU profile of
 // each measured window).
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { Writable } from 'node:stream';
@@ -40,6 +40,7 @@ import {
   k8sClaims,
   unsecured,
 } from '../helpers/tokens.ts';
+import { logRecord } from './records.ts';
 
 suppressTimeoutNegativeWarning();
 
@@ -89,19 +90,7 @@ async function makeRecords(): Promise<Buffer[]> {
   ];
   const out: Buffer[] = [];
   for (let i = 0; i < RECORDS; i++) {
-    const base: Record<string, unknown> = {
-      ts: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, i)).toISOString(),
-      level: i % 50 === 0 ? 'warn' : 'info',
-      service: 'checkout',
-      host: `pod-${i % 17}.payments.svc.cluster.local`,
-      trace_id: randomBytes(16).toString('hex'),
-      msg: `request ${i} completed in ${(i * 7) % 500}ms`,
-      http: { method: 'POST', path: `/api/v1/orders/${i}`, status: 200 },
-    };
-    if (i % 10 === 0) base['authorization'] = `Bearer ${tokens[(i / 10) % tokens.length]}`;
-    const bare = JSON.stringify({ ...base, pad: '' });
-    const pad = Math.max(0, RECORD_BYTES - Buffer.byteLength(bare));
-    out.push(Buffer.from(JSON.stringify({ ...base, pad: 'x'.repeat(pad) })));
+    out.push(logRecord(i, i % 10 === 0 ? tokens[(i / 10) % tokens.length] : undefined, RECORD_BYTES));
   }
   return out;
 }
