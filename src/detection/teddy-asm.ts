@@ -11,21 +11,21 @@
 // Memory layout (offsets fixed here, filled by teddy.ts):
 //   TABLES   6 x 16 bytes: low/high nibble tables for window bytes 0, 1, 2 (lo0 hi0 lo1 hi1 lo2 hi2);
 //            bit b of table[n] is set when a literal of bucket b has that nibble at that byte
-//   BUCKETS  one byte per literal: its bucket bit
 //   SCRATCH  16 bytes: the candidate vector of the current block
+//   BUCKETS  one byte per literal: its bucket bit
 //   LITS     16 bytes per literal: its bytes as a little-endian i64 (zero padded), then a byte mask
 //   INPUT    the copied bytes (PIECE + overlap), followed by at least PAD zero bytes
-//   OUTPUT   one i32 per hit: (position << 4) | literal index, in position order
+//   OUTPUT   one i32 per hit: (position << 6) | literal index, in position order
 
 export const TABLES = 0;
-export const BUCKETS = 96;
-export const SCRATCH = 112;
-export const LITS = 128;
-export const MAX_LITERALS = 16;
+export const SCRATCH = 96;
+export const BUCKETS = 112;
+export const MAX_LITERALS = 64;
+export const LITS = BUCKETS + MAX_LITERALS;
 export const MAX_LITERAL_LENGTH = 8;
 export const PIECE = 1 << 16;
 export const PAD = 64;
-export const INPUT = 1024;
+export const INPUT = 2048;
 export const OUTPUT = INPUT + PIECE + PAD;
 const BYTES = OUTPUT + PIECE * 4;
 export const PAGES = Math.ceil(BYTES / 65536);
@@ -268,10 +268,10 @@ function body(swizzle: number[]): number[] {
     ...i64.eq,
     ...i32.and,
     ...if_,
-    // store (pos << 4) | j at out; out += 4; one literal per position at most
+    // store (pos << 6) | j at out; out += 4; one literal per position at most
     ...get(L.out),
     ...get(L.pos),
-    ...i32c(4),
+    ...i32c(6),
     ...i32.shl,
     ...get(L.j),
     ...i32.or,

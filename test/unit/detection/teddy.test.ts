@@ -24,8 +24,38 @@ const LITERALS = [
   'VlXeG5J',
   'V3huS',
   'WVd4bk',
+  '1oaVIy',
+  'aGlSMk',
+  'bWhpUj',
+  'Za2RqY',
+  'WWtkam',
+  'b1lrZG',
+  'S2FHSk',
+  'R0pIWT',
+  'YUdKSF',
+  'R2MxcD',
+  'UdjMXA',
+  'TVzFHY',
+  'Sbk5hZ',
+  'Um5OYW',
+  'sdFJuT',
+  'SmJVWn',
+  'VVp6V2',
+  'lVaeld',
+  'VZsWGV',
+  'bFhlRz',
+  'VmxYZU',
+  'WM2h1U',
+  'aVjNod',
+  'YzaHVT',
+  'WZDRia',
+  'VmQ0Ym',
+  'V1ZkNG',
 ];
-const BUCKETS = [0, 1, 2, 3, 4, 5, 2, 1, 7, 5, 6, 6, 6, 7];
+const BUCKETS = [
+  0, 1, 2, 3, 4, 5, 2, 1, 7, 5, 6, 6, 6, 7, 3, 0, 0, 4, 2, 0, 5, 5, 2, 5, 6, 7, 3, 4, 1, 1, 7, 0, 6, 0, 2, 4,
+  0, 3, 7, 2, 6,
+];
 
 const WASM = (globalThis as { WebAssembly?: WasmApi }).WebAssembly!;
 
@@ -215,9 +245,16 @@ describe('literal set checks', () => {
     expect(() => createTeddy(['abc', 'bcd'], [0])).toThrow(/one bucket each/);
     expect(() =>
       createTeddy(
-        Array.from({ length: 17 }, (_, i) => `ab${String.fromCharCode(65 + i)}`),
-        Array(17).fill(0),
+        Array.from({ length: 65 }, (_, i) => `ab${String.fromCharCode(65 + i)}`),
+        Array(65).fill(0),
       ),
-    ).toThrow(/at most 16/);
+    ).toThrow(/at most 64/);
+    // 64 is allowed: the literal index takes six bits of each hit
+    expect(
+      createTeddy(
+        Array.from({ length: 64 }, (_, i) => `ab${String.fromCharCode(65 + i)}`),
+        Array(64).fill(0),
+      ),
+    ).not.toBeNull();
   });
 });
