@@ -99,33 +99,34 @@ const NEEDLES: readonly Needle[] = [
   needle('WVd4bk', 'b64', 7), // pWVd4bk
   // base64 of the nine base64 needles' determined text at the three byte alignments: the outer
   // layer of base64 in base64 (see test/unit/detection/needles.test.ts). All alphanumeric, so
-  // they hold for both alphabets at both levels; buckets chosen so each adds few nibble combinations.
+  // they hold for both alphabets at both levels; substrings and buckets chosen by counting
+  // false candidates on log text and random base64, as for the others.
   needle('1oaVIy', 'b64b64', 3), // U21oaVIyTn
   needle('aGlSMk', 'b64b64', 0), // NtaGlSMk5w
   needle('bWhpUj', 'b64b64', 0), // TbWhpUjJOc
-  needle('Za2RqY', 'b64b64', 4), // cG9Za2RqY
+  needle('9Za2Rq', 'b64b64', 3), // cG9Za2RqY
   needle('WWtkam', 'b64b64', 2), // BvWWtkam
-  needle('b1lrZG', 'b64b64', 0), // wb1lrZGph
-  needle('S2FHSk', 'b64b64', 5), // S2FHSkhZM
+  needle('b1lrZG', 'b64b64', 5), // wb1lrZGph
+  needle('S2FHSk', 'b64b64', 1), // S2FHSkhZM
   needle('R0pIWT', 'b64b64', 5), // thR0pIWT
   needle('YUdKSF', 'b64b64', 2), // LYUdKSFky
-  needle('R2MxcD', 'b64b64', 5), // U1cxR2MxcD
-  needle('UdjMXA', 'b64b64', 6), // NXMUdjMXA1
+  needle('U1cxR2', 'b64b64', 6), // U1cxR2MxcD
+  needle('XMUdjM', 'b64b64', 4), // NXMUdjMXA1
   needle('TVzFHY', 'b64b64', 7), // TVzFHYzFwN
-  needle('Sbk5hZ', 'b64b64', 3), // bHRSbk5hZ
+  needle('bHRSbk', 'b64b64', 0), // bHRSbk5hZ
   needle('Um5OYW', 'b64b64', 4), // x0Um5OYW
   needle('sdFJuT', 'b64b64', 1), // sdFJuTmFl
-  needle('SmJVWn', 'b64b64', 1), // SmJVWnpXb
-  needle('VVp6V2', 'b64b64', 7), // piVVp6V2
-  needle('lVaeld', 'b64b64', 0), // KYlVaeldu
+  needle('VWnpXb', 'b64b64', 2), // SmJVWnpXb
+  needle('VVp6V2', 'b64b64', 2), // piVVp6V2
+  needle('lVaeld', 'b64b64', 3), // KYlVaeldu
   needle('VZsWGV', 'b64b64', 6), // YVZsWGVHNU
   needle('bFhlRz', 'b64b64', 0), // FWbFhlRzVK
-  needle('VmxYZU', 'b64b64', 2), // hVmxYZUc1S
+  needle('VmxYZU', 'b64b64', 6), // hVmxYZUc1S
   needle('WM2h1U', 'b64b64', 4), // bFpWM2h1U
   needle('aVjNod', 'b64b64', 0), // xaVjNodV
   needle('YzaHVT', 'b64b64', 3), // sWlYzaHVT
   needle('WZDRia', 'b64b64', 7), // cFdWZDRia
-  needle('VmQ0Ym', 'b64b64', 2), // BXVmQ0Ym
+  needle('VmQ0Ym', 'b64b64', 6), // BXVmQ0Ym
   needle('V1ZkNG', 'b64b64', 6), // wV1ZkNGJr
 ];
 

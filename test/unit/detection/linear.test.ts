@@ -7,7 +7,7 @@ import { scan } from '../../../src/detection/index.ts';
 const header = Buffer.from('{"alg":"HS256"}').toString('base64url');
 // the scanner's 27 base64-in-base64 needles, back to back
 const B64B64_NEEDLES =
-  '1oaVIyaGlSMkbWhpUjZa2RqYWWtkamb1lrZGS2FHSkR0pIWTYUdKSFR2MxcDUdjMXATVzFHYSbk5hZUm5OYWsdFJuTSmJVWnVVp6V2lVaeldVZsWGVbFhlRzVmxYZUWM2h1UaVjNodYzaHVTWZDRiaVmQ0YmV1ZkNG';
+  '1oaVIyaGlSMkbWhpUj9Za2RqWWtkamb1lrZGS2FHSkR0pIWTYUdKSFU1cxR2XMUdjMTVzFHYbHRSbkUm5OYWsdFJuTVWnpXbVVp6V2lVaeldVZsWGVbFhlRzVmxYZUWM2h1UaVjNodYzaHVTWZDRiaVmQ0YmV1ZkNG';
 const FAMILIES: Record<string, (n: number) => string> = {
   'runs of eyJ': (n) => 'eyJ'.repeat(n / 3),
   'runs of dots': (n) => '.'.repeat(n),

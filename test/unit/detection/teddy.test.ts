@@ -27,19 +27,19 @@ const LITERALS = [
   '1oaVIy',
   'aGlSMk',
   'bWhpUj',
-  'Za2RqY',
+  '9Za2Rq',
   'WWtkam',
   'b1lrZG',
   'S2FHSk',
   'R0pIWT',
   'YUdKSF',
-  'R2MxcD',
-  'UdjMXA',
+  'U1cxR2',
+  'XMUdjM',
   'TVzFHY',
-  'Sbk5hZ',
+  'bHRSbk',
   'Um5OYW',
   'sdFJuT',
-  'SmJVWn',
+  'VWnpXb',
   'VVp6V2',
   'lVaeld',
   'VZsWGV',
@@ -53,8 +53,8 @@ const LITERALS = [
   'V1ZkNG',
 ];
 const BUCKETS = [
-  0, 1, 2, 3, 4, 5, 2, 1, 7, 5, 6, 6, 6, 7, 3, 0, 0, 4, 2, 0, 5, 5, 2, 5, 6, 7, 3, 4, 1, 1, 7, 0, 6, 0, 2, 4,
-  0, 3, 7, 2, 6,
+  0, 1, 2, 3, 4, 5, 2, 1, 7, 5, 6, 6, 6, 7, 3, 0, 0, 3, 2, 5, 1, 5, 2, 6, 4, 7, 0, 4, 1, 2, 2, 3, 6, 0, 6, 4,
+  0, 3, 7, 6, 6,
 ];
 
 const WASM = (globalThis as { WebAssembly?: WasmApi }).WebAssembly!;
