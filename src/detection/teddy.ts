@@ -26,10 +26,13 @@
 // Where WebAssembly or its SIMD is unavailable, createTeddy returns null and callers use indexOf.
 import {
   BUCKETS,
+  FIRST,
   INPUT,
+  LAST,
   LITS,
   MAX_LITERAL_LENGTH,
   MAX_LITERALS,
+  ORIG,
   OUTPUT,
   PAD,
   PIECE,
@@ -62,7 +65,7 @@ export interface WasmApi {
 const GLOBAL_WASM = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
 /** The memory's reserved head (tables, buckets, scratch, literals) must stay below INPUT. */
-const HEAD_END = LITS + 16 * MAX_LITERALS;
+const HEAD_END = ORIG + MAX_LITERALS;
 
 /**
  * A finder for `literals` (3 to 8 non-zero bytes each, Latin-1, none a prefix of another), literal k
@@ -80,9 +83,17 @@ export function createTeddy(
   const { memory, find } = instance;
   const mem = new Uint8Array(memory.buffer);
   mem.fill(0, 0, HEAD_END);
+  // Stored sorted by bucket, so a candidate is checked against its buckets' literals only.
+  const order = literals.map((_, k) => k).sort((a, b) => buckets[a]! - buckets[b]! || a - b);
+  for (let k = 0; k < order.length; k++) {
+    const b = buckets[order[k]!]!;
+    if (k === 0 || buckets[order[k - 1]!]! !== b) mem[FIRST + b] = k;
+    mem[LAST + b] = k + 1;
+    mem[ORIG + k] = order[k]!;
+  }
   for (let k = 0; k < literals.length; k++) {
-    const text = literals[k]!;
-    const bit = 1 << buckets[k]!;
+    const text = literals[order[k]!]!;
+    const bit = 1 << buckets[order[k]!]!;
     for (let w = 0; w < 3; w++) {
       const c = text.charCodeAt(w);
       const lo = TABLES + 32 * w + (c & 15);

@@ -190,6 +190,29 @@ for (const [variant, teddy] of Object.entries(VARIANTS) as [string, Teddy][]) {
       );
     });
 
+    it('random literal sets, any buckets (stored sorted by bucket, hits name the caller index)', () => {
+      const bytes = variant === 'relaxed' ? TEDDY_WASM_RELAXED : TEDDY_WASM_PLAIN;
+      const arb = fc
+        .record({
+          lits: fc.uniqueArray(fc.stringMatching(/^[abcXYZ]{3,8}$/), { minLength: 1, maxLength: 64 }),
+          buckets: fc.array(fc.integer({ min: 0, max: 7 }), { minLength: 64, maxLength: 64 }),
+          text: fc.array(fc.constantFrom(...'abcXYZ .'.split('').map((c) => c.charCodeAt(0))), {
+            maxLength: 600,
+          }),
+        })
+        .map(({ lits, buckets, text }) => {
+          const literals = lits.filter((l) => !lits.some((o) => o !== l && o.startsWith(l)));
+          return { literals, buckets: buckets.slice(0, literals.length), buf: Buffer.from(text) };
+        });
+      fc.assert(
+        fc.property(arb, ({ literals, buckets, buf }) => {
+          const t = createTeddy(literals, buckets, WASM, [bytes])!;
+          expect(t.find(buf, 0, buf.length)).toEqual(reference(buf, 0, buf.length, literals));
+        }),
+        { numRuns: 300 },
+      );
+    });
+
     it('a subarray with a byte offset is read from its own start', () => {
       const big = Buffer.from('xxbGciyyImFsZyzz');
       const sub = big.subarray(2, 14);
