@@ -3,7 +3,9 @@
 // Every JWS/JWE header holds the member name "alg", so the base64url of a header holds one
 // of three fixed strings, one per alignment of `"alg"` in the decoded bytes (`ImFsZy`,
 // `JhbGci`, `iYWxnI`). Base64 of a token (Kubernetes Secret data, HAR bodies) holds the base64
-// of those at three alignments again: nine more needles. JSON serializations are found by
+// of those at three alignments again: nine more needles; base64 of base64 of a token (the
+// `auth` field of a dockerconfigjson Secret, base64 in base64) holds the base64 of those nine at
+// three alignments: 27 more (MAX_BASE64_DEPTH). JSON serializations are found by
 // their `signature(s)`/`ciphertext` member names. All needles are found in one WebAssembly SIMD
 // pass (teddy.ts), or with one Buffer#indexOf pass each where WebAssembly SIMD is unavailable;
 // only around a hit do we decode and parse, and that work is paid from a budget proportional
@@ -32,7 +34,7 @@ import {
   type TokenItem,
 } from './types.ts';
 
-type NeedleKind = 'alg' | 'json' | 'b64';
+type NeedleKind = 'alg' | 'json' | 'b64' | 'b64b64';
 interface Needle {
   bytes: Buffer;
   kind: NeedleKind;
@@ -42,11 +44,37 @@ interface Needle {
   bucket: number;
   /** Position in NEEDLES. */
   index: number;
+  /**
+   * Base64 needles: where the needle starts within a 4-character quantum of a genuine encoding
+   * (from the alignment it was derived at). Aligns a window cut out of an outer layer, where the
+   * start of the run is not the start of the encoding.
+   */
+  phase: number;
 }
 
 let needleCount = 0;
+// Quantum phase of the base64 needles (see Needle.phase): the needle's offset in its determined
+// text plus the characters left undetermined before it (0, 2, 3 for byte alignments 0, 1, 2).
+const B64_PHASE: Record<string, number> = {
+  R2Np: 0,
+  Ykdja: 0,
+  KaGJHY2: 3,
+  W1Gc1p: 1,
+  RnNae: 0,
+  UZzWn: 1,
+  VlXeG5J: 1,
+  V3huS: 0,
+  WVd4bk: 0,
+};
 function needle(text: string, kind: NeedleKind, bucket: number, back = 0): Needle {
-  return { bytes: Buffer.from(text, 'latin1'), kind, back, bucket, index: needleCount++ };
+  return {
+    bytes: Buffer.from(text, 'latin1'),
+    kind,
+    back,
+    bucket,
+    index: needleCount++,
+    phase: B64_PHASE[text] ?? 0,
+  };
 }
 
 // Which substring of each needle is searched was chosen by measurement on log text: Node's
@@ -69,7 +97,44 @@ const NEEDLES: readonly Needle[] = [
   needle('VlXeG5J', 'b64', 6), // aVlXeG5J
   needle('V3huS', 'b64', 6), // lZV3huS
   needle('WVd4bk', 'b64', 7), // pWVd4bk
+  // base64 of the nine base64 needles' determined text at the three byte alignments: the outer
+  // layer of base64 in base64 (see test/unit/detection/needles.test.ts). All alphanumeric, so
+  // they hold for both alphabets at both levels; substrings and buckets chosen by counting
+  // false candidates on log text and random base64, as for the others.
+  needle('1oaVIy', 'b64b64', 3), // U21oaVIyTn
+  needle('aGlSMk', 'b64b64', 0), // NtaGlSMk5w
+  needle('bWhpUj', 'b64b64', 0), // TbWhpUjJOc
+  needle('9Za2Rq', 'b64b64', 3), // cG9Za2RqY
+  needle('WWtkam', 'b64b64', 2), // BvWWtkam
+  needle('b1lrZG', 'b64b64', 5), // wb1lrZGph
+  needle('S2FHSk', 'b64b64', 1), // S2FHSkhZM
+  needle('R0pIWT', 'b64b64', 5), // thR0pIWT
+  needle('YUdKSF', 'b64b64', 2), // LYUdKSFky
+  needle('U1cxR2', 'b64b64', 6), // U1cxR2MxcD
+  needle('XMUdjM', 'b64b64', 4), // NXMUdjMXA1
+  needle('TVzFHY', 'b64b64', 7), // TVzFHYzFwN
+  needle('bHRSbk', 'b64b64', 0), // bHRSbk5hZ
+  needle('Um5OYW', 'b64b64', 4), // x0Um5OYW
+  needle('sdFJuT', 'b64b64', 1), // sdFJuTmFl
+  needle('VWnpXb', 'b64b64', 2), // SmJVWnpXb
+  needle('VVp6V2', 'b64b64', 2), // piVVp6V2
+  needle('lVaeld', 'b64b64', 3), // KYlVaeldu
+  needle('VZsWGV', 'b64b64', 6), // YVZsWGVHNU
+  needle('bFhlRz', 'b64b64', 0), // FWbFhlRzVK
+  needle('VmxYZU', 'b64b64', 6), // hVmxYZUc1S
+  needle('WM2h1U', 'b64b64', 4), // bFpWM2h1U
+  needle('aVjNod', 'b64b64', 0), // xaVjNodV
+  needle('YzaHVT', 'b64b64', 3), // sWlYzaHVT
+  needle('WZDRia', 'b64b64', 7), // cFdWZDRia
+  needle('VmQ0Ym', 'b64b64', 6), // BXVmQ0Ym
+  needle('V1ZkNG', 'b64b64', 6), // wV1ZkNGJr
 ];
+
+/**
+ * Deepest base64 nesting unwrapped by default: a token in base64 in base64. The prefilter has
+ * needles for these two levels only, so deeper nesting is not found whatever maxBase64Depth says.
+ */
+export const MAX_BASE64_DEPTH = 2;
 
 const NEEDLE_TEXTS = NEEDLES.map((n) => n.bytes.toString('latin1'));
 
@@ -81,7 +146,12 @@ export function mayHoldToken(text: string): boolean {
 
 const ALG_NEEDLES = NEEDLES.filter((n) => n.kind === 'alg');
 const JSON_NEEDLES = NEEDLES.filter((n) => n.kind === 'json');
-const GAP_NEEDLES = NEEDLES.filter((n) => n.kind !== 'alg');
+/** Gap needles by base64 layers still allowed below this one: 0, 1, 2 or more. */
+const GAP_NEEDLES_BY_ROOM = [
+  JSON_NEEDLES,
+  NEEDLES.filter((n) => n.kind === 'json' || n.kind === 'b64'),
+  NEEDLES.filter((n) => n.kind !== 'alg'),
+];
 
 interface Hit {
   at: number;
@@ -115,8 +185,8 @@ function teddyHits(t: Teddy, buf: Uint8Array, floor: number, limit: number): Hit
   return (s, e, needles) => {
     all ??= t.find(buf, floor, limit);
     const { pos, lit } = all;
-    let wanted = 0;
-    for (const n of needles) wanted |= 1 << n.index;
+    const wanted = new Uint8Array(NEEDLES.length);
+    for (const n of needles) wanted[n.index] = 1;
     // first hit at or after s
     let lo = 0;
     let hi = pos.length;
@@ -128,7 +198,7 @@ function teddyHits(t: Teddy, buf: Uint8Array, floor: number, limit: number): Hit
     const hits: Hit[] = [];
     for (let k = lo; k < pos.length && pos[k]! < e; k++) {
       const n = NEEDLES[lit[k]!]!;
-      if ((wanted & (1 << n.index)) !== 0 && pos[k]! + n.bytes.length <= e)
+      if (wanted[n.index] === 1 && pos[k]! + n.bytes.length <= e)
         hits.push({ at: pos[k]! - n.back, needle: n });
     }
     // the order hitsOf gives: by position handed to the detector, then by needle
@@ -302,7 +372,8 @@ function scanRange(
 
   // Phase 2: JSON serializations and base64-wrapped tokens, searched only between compact
   // tokens: base64 is the slowest text for indexOf, and token bytes hold nothing more.
-  const gapNeedles = depth < state.opts.maxBase64Depth ? GAP_NEEDLES : JSON_NEEDLES;
+  const room = Math.min(Math.max(state.opts.maxBase64Depth - depth, 0), 2);
+  const gapNeedles = GAP_NEEDLES_BY_ROOM[room]!;
   const needles = teddy === null ? gapNeedles.filter((n) => hasQuote() || n.kind !== 'json') : gapNeedles;
   const others: ScanItem[] = [];
   const memo = newJsonAnchorMemo();
@@ -319,7 +390,7 @@ function scanRange(
         if (!hasQuote()) continue; // as if the needle had not been searched
         if (!startsWithAscii(buf, at, 'sig') && !startsWithAscii(buf, at, 'cip')) continue;
         item = detectJsonSerialization(buf, at, claimed, limit, maxTokenLength, state.budget, memo);
-      } else item = scanBase64Run(buf, at, claimed, limit, depth, state);
+      } else item = scanBase64Run(buf, at, claimed, limit, depth, hit.needle, state);
       if (item === null) continue;
       others.push(item);
       claimed = item.end;
@@ -349,17 +420,24 @@ function scanBase64Run(
   floor: number,
   limit: number,
   depth: number,
+  hit: Needle,
   state: ScanState,
 ): ScanItem | null {
   const runStart = runBackward(buf, at, floor, B64ANY);
   const runEnd = runForward(buf, at, limit, B64ANY);
   if (runEnd - runStart < MIN_BASE64_RUN) return null;
-  // Decode a window around the hit, aligned to 4-character quanta of the run.
-  const span = Math.ceil((state.opts.maxTokenLength * 4) / 3) + 8;
+  // Decode a window around the hit, aligned to 4-character quanta of the run; wide enough for the
+  // longest token's encoding on either side, through `levels` layers of base64.
+  let span = Math.ceil((state.opts.maxTokenLength * 4) / 3) + 8;
+  if (hit.kind === 'b64b64') span = Math.ceil((span * 4) / 3) + 8;
+  // Quanta count from the run's start; inside decoded bytes (depth > 0) the run may have been cut
+  // by the outer window, so they count from the needle's own phase there.
+  const base = depth > 0 && hit.kind === 'b64' ? at - hit.phase : runStart;
   let ws = Math.max(runStart, at - span);
-  ws -= (ws - runStart) & 3;
+  ws -= (((ws - base) % 4) + 4) % 4;
+  if (ws < runStart) ws += 4;
   let we = Math.min(runEnd, at + span);
-  if (we < runEnd) we -= (we - runStart) & 3;
+  if (we < runEnd) we -= (((we - base) % 4) + 4) % 4;
   else if ((we - ws) % 4 === 1) we -= 1;
   if (!state.budget.spend(we - ws)) return null;
   const decoded = decodeBase64(buf, ws, we);

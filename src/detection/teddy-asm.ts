@@ -11,21 +11,27 @@
 // Memory layout (offsets fixed here, filled by teddy.ts):
 //   TABLES   6 x 16 bytes: low/high nibble tables for window bytes 0, 1, 2 (lo0 hi0 lo1 hi1 lo2 hi2);
 //            bit b of table[n] is set when a literal of bucket b has that nibble at that byte
-//   BUCKETS  one byte per literal: its bucket bit
 //   SCRATCH  16 bytes: the candidate vector of the current block
+//   BUCKETS  one byte per literal: its bucket bit
 //   LITS     16 bytes per literal: its bytes as a little-endian i64 (zero padded), then a byte mask
+//   FIRST    8 bytes: per bucket, the first of its literals (literals are stored sorted by bucket)
+//   LAST     8 bytes: per bucket, one past the last of its literals
+//   ORIG     one byte per stored literal: its index in the caller's list
 //   INPUT    the copied bytes (PIECE + overlap), followed by at least PAD zero bytes
-//   OUTPUT   one i32 per hit: (position << 4) | literal index, in position order
+//   OUTPUT   one i32 per hit: (position << 6) | literal index, in position order
 
 export const TABLES = 0;
-export const BUCKETS = 96;
-export const SCRATCH = 112;
-export const LITS = 128;
-export const MAX_LITERALS = 16;
+export const SCRATCH = 96;
+export const BUCKETS = 112;
+export const MAX_LITERALS = 64;
+export const LITS = BUCKETS + MAX_LITERALS;
+export const FIRST = LITS + 16 * MAX_LITERALS;
+export const LAST = FIRST + 8;
+export const ORIG = LAST + 8;
 export const MAX_LITERAL_LENGTH = 8;
 export const PIECE = 1 << 16;
 export const PAD = 64;
-export const INPUT = 1024;
+export const INPUT = 2048;
 export const OUTPUT = INPUT + PIECE + PAD;
 const BYTES = OUTPUT + PIECE * 4;
 export const PAGES = Math.ceil(BYTES / 65536);
@@ -103,6 +109,7 @@ const i32 = {
   shl: [0x74],
   shr_u: [0x76],
   ctz: [0x68],
+  clz: [0x67],
   eqz: [0x45],
   ne: [0x47],
   ge_u: [0x4f],
@@ -240,8 +247,18 @@ function body(swizzle: number[]): number[] {
     ...get(L.pos),
     ...i64.load(INPUT),
     ...set(L.w),
-    ...i32c(0),
+    // j = FIRST[ctz(mb)], nlit = LAST[31 - clz(mb)]: the stored literals of the candidate's
+    // lowest to highest bucket, not all of them (mb is not zero in a candidate lane)
+    ...get(L.mb),
+    ...i32.ctz,
+    ...i32.load8_u(FIRST),
     ...set(L.j),
+    ...i32c(31),
+    ...get(L.mb),
+    ...i32.clz,
+    ...i32.sub,
+    ...i32.load8_u(LAST),
+    ...set(L.nlit),
     ...block, // $litdone
     ...loop, // $lits: exact check of each literal of the candidate's buckets
     ...get(L.j),
@@ -268,12 +285,13 @@ function body(swizzle: number[]): number[] {
     ...i64.eq,
     ...i32.and,
     ...if_,
-    // store (pos << 4) | j at out; out += 4; one literal per position at most
+    // store (pos << 6) | ORIG[j] at out; out += 4; one literal per position at most
     ...get(L.out),
     ...get(L.pos),
-    ...i32c(4),
+    ...i32c(6),
     ...i32.shl,
     ...get(L.j),
+    ...i32.load8_u(ORIG),
     ...i32.or,
     ...i32.store(0),
     ...get(L.out),

@@ -1,5 +1,5 @@
 // A multi-literal prefilter in WebAssembly SIMD ("Teddy", after Hyperscan's): one pass over the
-// bytes finds every occurrence of up to 16 short literals, where Buffer#indexOf needs one pass per
+// bytes finds every occurrence of up to 64 short literals, where Buffer#indexOf needs one pass per
 // literal.
 //
 // Design. Each literal is put in one of 8 buckets (bit b of a byte stands for bucket b). For each of
@@ -13,23 +13,26 @@
 // can also match the cross products of their nibbles, so the literals sharing a bucket are chosen to
 // share window bytes. Every candidate position is then checked exactly, still in WebAssembly, against
 // each literal of its buckets (a masked 8-byte compare), and only true hits come out, in position
-// order, as (position << 4) | literal index.
+// order, as (position << 6) | literal index.
 //
 // The input is copied into the module's memory in pieces of PIECE bytes plus the overlap a literal
 // can reach past the piece, followed by zero bytes (no literal holds a zero byte, so nothing matches
 // across the end and the 16-byte loads past the end read zeros). Memory has a fixed size: no piece
 // holds more hits than positions, since no literal is a prefix of another (checked here), so at most
 // one literal starts at a position. Work is linear: each position is looked at once, each candidate
-// against at most 16 literals.
+// against at most 64 literals.
 //
 // The module is assembled by teddy-asm.ts (`npm run build:wasm` writes its bytes to teddy-wasm.ts).
 // Where WebAssembly or its SIMD is unavailable, createTeddy returns null and callers use indexOf.
 import {
   BUCKETS,
+  FIRST,
   INPUT,
+  LAST,
   LITS,
   MAX_LITERAL_LENGTH,
   MAX_LITERALS,
+  ORIG,
   OUTPUT,
   PAD,
   PIECE,
@@ -62,7 +65,7 @@ export interface WasmApi {
 const GLOBAL_WASM = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
 /** The memory's reserved head (tables, buckets, scratch, literals) must stay below INPUT. */
-const HEAD_END = LITS + 16 * MAX_LITERALS;
+const HEAD_END = ORIG + MAX_LITERALS;
 
 /**
  * A finder for `literals` (3 to 8 non-zero bytes each, Latin-1, none a prefix of another), literal k
@@ -80,9 +83,17 @@ export function createTeddy(
   const { memory, find } = instance;
   const mem = new Uint8Array(memory.buffer);
   mem.fill(0, 0, HEAD_END);
+  // Stored sorted by bucket, so a candidate is checked against its buckets' literals only.
+  const order = literals.map((_, k) => k).sort((a, b) => buckets[a]! - buckets[b]! || a - b);
+  for (let k = 0; k < order.length; k++) {
+    const b = buckets[order[k]!]!;
+    if (k === 0 || buckets[order[k - 1]!]! !== b) mem[FIRST + b] = k;
+    mem[LAST + b] = k + 1;
+    mem[ORIG + k] = order[k]!;
+  }
   for (let k = 0; k < literals.length; k++) {
-    const text = literals[k]!;
-    const bit = 1 << buckets[k]!;
+    const text = literals[order[k]!]!;
+    const bit = 1 << buckets[order[k]!]!;
     for (let w = 0; w < 3; w++) {
       const c = text.charCodeAt(w);
       const lo = TABLES + 32 * w + (c & 15);
@@ -110,8 +121,8 @@ export function createTeddy(
         const n = find(0, positions, nlit);
         for (let h = 0; h < n; h++) {
           const v = out[h]!;
-          hits.pos.push(a + (v >>> 4));
-          hits.lit.push(v & 15);
+          hits.pos.push(a + (v >>> 6));
+          hits.lit.push(v & 63);
         }
       }
       return hits;
@@ -121,7 +132,7 @@ export function createTeddy(
 
 function checkLiterals(literals: readonly string[], buckets: readonly number[]): void {
   if (literals.length > MAX_LITERALS || buckets.length !== literals.length)
-    throw new Error('teddy: at most 16 literals, one bucket each');
+    throw new Error(`teddy: at most ${MAX_LITERALS} literals, one bucket each`);
   if (HEAD_END > INPUT || SCRATCH + 16 > LITS) throw new Error('teddy: memory layout overlaps');
   for (const [k, l] of literals.entries()) {
     if (l.length < 3 || l.length > MAX_LITERAL_LENGTH || !/^[\x01-\xff]+$/.test(l))

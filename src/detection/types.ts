@@ -60,7 +60,10 @@ export type ScanItem = TokenItem | Base64Item | SuspectItem | SanitizedItem;
 export interface ScanOptions {
   /** Longest token considered, in characters (default 16384). */
   maxTokenLength: number;
-  /** Base64 layers looked into (default 1: base64 of text holding a token). */
+  /**
+   * Base64 layers looked into (default 2: base64 of text holding a token, and base64 of that).
+   * The prefilter has needles for two layers (MAX_BASE64_DEPTH in scanner.ts): more finds nothing deeper.
+   */
   maxBase64Depth: number;
   /** Work allowed per input byte before the scan gives up and the record fails closed (default 64). */
   workPerByte: number;
@@ -77,6 +80,6 @@ export interface ScanResult {
 
 export const DEFAULT_SCAN_OPTIONS: ScanOptions = {
   maxTokenLength: 16384,
-  maxBase64Depth: 1,
+  maxBase64Depth: 2,
   workPerByte: 64,
 };

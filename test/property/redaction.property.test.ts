@@ -89,6 +89,14 @@ beforeAll(async () => {
   ];
 });
 
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+/** Each base64 run of 16+ characters of `s`, decoded (either alphabet). */
+const decodedRuns = (s: string) =>
+  [...s.matchAll(/[A-Za-z0-9+/_-]{16,}={0,2}/g)].map((m) =>
+    Buffer.from(m[0].replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('latin1'),
+  );
+
 /** Ways a token sits in a line; `wrap` returns the planted text. */
 const WRAPPERS: { name: string; json: boolean; wrap(t: string): string }[] = [
   { name: 'raw', json: true, wrap: (t) => t },
@@ -103,6 +111,17 @@ const WRAPPERS: { name: string; json: boolean; wrap(t: string): string }[] = [
   },
   { name: 'html', json: true, wrap: (t) => `value="${`"${t}"`.replaceAll('"', '&quot;')}"` },
   { name: 'base64', json: true, wrap: (t) => `data: ${Buffer.from(`token ${t}`).toString('base64')}` },
+  {
+    name: 'base64-in-base64',
+    json: true,
+    wrap: (t) => `data: ${b64(`k: ${b64(`token ${t}`)}`)}`,
+  },
+  {
+    name: 'dockerconfigjson',
+    json: false,
+    wrap: (t) =>
+      `.dockerconfigjson: ${b64(JSON.stringify({ auths: { 'r.azurecr.io': { auth: b64(`00000000-0000-0000-0000-000000000000:${t}`) } } }))}`,
+  },
 ];
 
 // Filler never holds token material: no base64 alphabet runs that could meet a needle.
@@ -148,6 +167,9 @@ function assertNoLeak(out: string, findings: AnyFinding[], planted: Planted[]) {
       expect(out.includes(s)).toBe(false);
       expect(f.includes(s)).toBe(false);
       expect(out.includes(Buffer.from(s).toString('base64'))).toBe(false);
+      // nor one or two base64 layers down
+      const one = decodedRuns(out);
+      for (const l of [...one, ...one.flatMap(decodedRuns)]) expect(l.includes(s)).toBe(false);
     }
   }
   for (const v of SENSITIVE) {

@@ -40,6 +40,61 @@ describe('needles', () => {
     ]);
   });
 
+  it('the 27 base64-in-base64 needles are substrings of what base64 makes of the nine, at each alignment', () => {
+    const level1 = ['JhbGci', 'ImFsZy', 'iYWxnI'].flatMap((n) => [0, 1, 2].map((a) => determined(n, a)));
+    const level2 = level1.flatMap((n) => [0, 1, 2].map((a) => determined(n, a)));
+    // the scanner's b64b64 needles (src/detection/scanner.ts), in this order
+    const needles = [
+      '1oaVIy',
+      'aGlSMk',
+      'bWhpUj',
+      '9Za2Rq',
+      'WWtkam',
+      'b1lrZG',
+      'S2FHSk',
+      'R0pIWT',
+      'YUdKSF',
+      'U1cxR2',
+      'XMUdjM',
+      'TVzFHY',
+      'bHRSbk',
+      'Um5OYW',
+      'sdFJuT',
+      'VWnpXb',
+      'VVp6V2',
+      'lVaeld',
+      'VZsWGV',
+      'bFhlRz',
+      'VmxYZU',
+      'WM2h1U',
+      'aVjNod',
+      'YzaHVT',
+      'WZDRia',
+      'VmQ0Ym',
+      'V1ZkNG',
+    ];
+    expect(level2).toHaveLength(27);
+    for (const [k, n] of needles.entries()) {
+      expect(level2[k]).toContain(n);
+      // alphanumeric: the same text in the standard and the URL alphabet
+      expect(n).toMatch(/^[A-Za-z0-9]{6}$/);
+    }
+  });
+
+  it('the base64-in-base64 needles cover "alg" at every alignment of both layers', () => {
+    for (const pad of ['', ' ', '  ']) {
+      const header = Buffer.from(`{${pad}"alg":"HS256"}`).toString('base64url');
+      const t = `${header}.${Buffer.from('{"a":1}').toString('base64url')}.c2lnbmF0dXJlX2J5dGVzXzAxMjM0NTY3`;
+      for (let shift = 0; shift < 3; shift++)
+        for (let outer = 0; outer < 3; outer++) {
+          const inner = Buffer.from(`${'#'.repeat(shift)}${t}`).toString('base64');
+          const wrapped = Buffer.from(`${'#'.repeat(outer)}${inner}`).toString('base64');
+          const found = tokensOf(scan(Buffer.from(`v: ${wrapped}`)).items);
+          expect(found.map((i) => [i.token, i.encoding])).toEqual([[t, ['base64', 'base64']]]);
+        }
+    }
+  });
+
   it('the three alg needles cover "alg" at each alignment of a header', () => {
     for (const pad of ['', ' ', '  ']) {
       const header = Buffer.from(`{${pad}"alg":"HS256"}`).toString('base64url');

@@ -24,8 +24,38 @@ const LITERALS = [
   'VlXeG5J',
   'V3huS',
   'WVd4bk',
+  '1oaVIy',
+  'aGlSMk',
+  'bWhpUj',
+  '9Za2Rq',
+  'WWtkam',
+  'b1lrZG',
+  'S2FHSk',
+  'R0pIWT',
+  'YUdKSF',
+  'U1cxR2',
+  'XMUdjM',
+  'TVzFHY',
+  'bHRSbk',
+  'Um5OYW',
+  'sdFJuT',
+  'VWnpXb',
+  'VVp6V2',
+  'lVaeld',
+  'VZsWGV',
+  'bFhlRz',
+  'VmxYZU',
+  'WM2h1U',
+  'aVjNod',
+  'YzaHVT',
+  'WZDRia',
+  'VmQ0Ym',
+  'V1ZkNG',
 ];
-const BUCKETS = [0, 1, 2, 3, 4, 5, 2, 1, 7, 5, 6, 6, 6, 7];
+const BUCKETS = [
+  0, 1, 2, 3, 4, 5, 2, 1, 7, 5, 6, 6, 6, 7, 3, 0, 0, 3, 2, 5, 1, 5, 2, 6, 4, 7, 0, 4, 1, 2, 2, 3, 6, 0, 6, 4,
+  0, 3, 7, 6, 6,
+];
 
 const WASM = (globalThis as { WebAssembly?: WasmApi }).WebAssembly!;
 
@@ -160,6 +190,29 @@ for (const [variant, teddy] of Object.entries(VARIANTS) as [string, Teddy][]) {
       );
     });
 
+    it('random literal sets, any buckets (stored sorted by bucket, hits name the caller index)', () => {
+      const bytes = variant === 'relaxed' ? TEDDY_WASM_RELAXED : TEDDY_WASM_PLAIN;
+      const arb = fc
+        .record({
+          lits: fc.uniqueArray(fc.stringMatching(/^[abcXYZ]{3,8}$/), { minLength: 1, maxLength: 64 }),
+          buckets: fc.array(fc.integer({ min: 0, max: 7 }), { minLength: 64, maxLength: 64 }),
+          text: fc.array(fc.constantFrom(...'abcXYZ .'.split('').map((c) => c.charCodeAt(0))), {
+            maxLength: 600,
+          }),
+        })
+        .map(({ lits, buckets, text }) => {
+          const literals = lits.filter((l) => !lits.some((o) => o !== l && o.startsWith(l)));
+          return { literals, buckets: buckets.slice(0, literals.length), buf: Buffer.from(text) };
+        });
+      fc.assert(
+        fc.property(arb, ({ literals, buckets, buf }) => {
+          const t = createTeddy(literals, buckets, WASM, [bytes])!;
+          expect(t.find(buf, 0, buf.length)).toEqual(reference(buf, 0, buf.length, literals));
+        }),
+        { numRuns: 300 },
+      );
+    });
+
     it('a subarray with a byte offset is read from its own start', () => {
       const big = Buffer.from('xxbGciyyImFsZyzz');
       const sub = big.subarray(2, 14);
@@ -215,9 +268,16 @@ describe('literal set checks', () => {
     expect(() => createTeddy(['abc', 'bcd'], [0])).toThrow(/one bucket each/);
     expect(() =>
       createTeddy(
-        Array.from({ length: 17 }, (_, i) => `ab${String.fromCharCode(65 + i)}`),
-        Array(17).fill(0),
+        Array.from({ length: 65 }, (_, i) => `ab${String.fromCharCode(65 + i)}`),
+        Array(65).fill(0),
       ),
-    ).toThrow(/at most 16/);
+    ).toThrow(/at most 64/);
+    // 64 is allowed: the literal index takes six bits of each hit
+    expect(
+      createTeddy(
+        Array.from({ length: 64 }, (_, i) => `ab${String.fromCharCode(65 + i)}`),
+        Array(64).fill(0),
+      ),
+    ).not.toBeNull();
   });
 });
