@@ -4,7 +4,7 @@
 export { decodeBase64, encodeBase64, utf8OrNull } from './bytes.ts';
 export { SANITIZED_MARKER } from './compact.ts';
 export { joseJsonShape } from './json-serialization.ts';
-export { mayHoldToken, scan, tokensOf } from './scanner.ts';
+export { MAX_BASE64_DEPTH, mayHoldToken, scan, tokensOf } from './scanner.ts';
 export type {
   Base64Item,
   Quoting,

@@ -1,7 +1,14 @@
 // The engine: one record's path through the stages. source bytes -> detect -> decode ->
 // classify -> policy -> redact -> findings. Pure apart from the clock; I/O stays in drivers.
 import { hash } from 'node:crypto';
-import { type ScanItem, type ScanResult, scan, type TokenItem, tokensOf } from '../detection/index.ts';
+import {
+  MAX_BASE64_DEPTH,
+  type ScanItem,
+  type ScanResult,
+  scan,
+  type TokenItem,
+  tokensOf,
+} from '../detection/index.ts';
 import type { AnyFinding, ErrorFinding, Finding, SourceRef } from '../model.ts';
 import type { Policy } from '../policy/index.ts';
 import { applyRedactions, type Fingerprinter, maskRuns, placeholder } from '../redaction/index.ts';
@@ -360,9 +367,12 @@ function* suspects(items: readonly ScanItem[]): Generator<ScanItem> {
   }
 }
 
-/** Bytes held back at a chunk's end: the longest token, base64-wrapped, plus context. */
+/**
+ * Bytes held back at a chunk's end: the longest token wrapped in base64 as deep as the scanner
+ * unwraps it (MAX_BASE64_DEPTH layers, each 4/3 longer), plus context.
+ */
 export function holdBack(maxTokenLength: number): number {
-  return Math.ceil((maxTokenLength * 4) / 3) + 256;
+  return Math.ceil(maxTokenLength * (4 / 3) ** MAX_BASE64_DEPTH) + 256;
 }
 
 const TOKENISH = new Uint8Array(256);

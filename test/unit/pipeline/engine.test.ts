@@ -242,6 +242,44 @@ describe('chunked redaction', () => {
   });
 });
 
+describe('chunked redaction of the longest tokens, wrapped twice', () => {
+  it('a token near max_token_length in base64 in base64 is found across every chunk split', async () => {
+    const engine = await testEngine(['default']);
+    // Claims padded so that the compact token is just under the default 16 KiB limit.
+    const small = await jwsRS256({ ...k8sClaims(), note: '' });
+    const t = await jwsRS256({
+      ...k8sClaims(),
+      note: 'n'.repeat(Math.floor(((16_384 - 64 - small.length) * 3) / 4)),
+    });
+    expect(t.length).toBeGreaterThan(16_000);
+    expect(t.length).toBeLessThanOrEqual(16_384);
+    const twice = Buffer.from(Buffer.from(t).toString('base64')).toString('base64');
+    const input = Buffer.from(`${'x '.repeat(30_000)}data: ${twice}\n`);
+    const whole = await engine.processText(input, { kind: 'stdin' });
+    expect(tokenFindings(whole.findings)).toHaveLength(1);
+    const decodedTwice = (s: string) =>
+      (s.match(/[A-Za-z0-9+/=]{64,}/g) ?? [])
+        .map((run) => Buffer.from(Buffer.from(run, 'base64').toString('latin1'), 'base64').toString('latin1'))
+        .join(' ');
+    // Sanitized (default policy): the header stays, the claims and the signature do not.
+    const [header, claims, signature] = t.split('.') as [string, string, string];
+    expect(decodedTwice(text(whole.output))).toContain(`${header}.`);
+    expect(decodedTwice(text(whole.output))).not.toContain(claims.slice(0, 40));
+    expect(decodedTwice(text(whole.output))).not.toContain(signature.slice(0, 40));
+    for (const size of [4096, 16_384, 65_536]) {
+      for (const shift of [0, 1, 2, 3]) {
+        const c = engine.createChunkRedactor({ kind: 'stdin' });
+        const outs: Uint8Array[] = [];
+        outs.push(await c.push(input.subarray(0, shift)));
+        for (let o = shift; o < input.length; o += size) outs.push(await c.push(input.subarray(o, o + size)));
+        outs.push(await c.end());
+        expect(text(Buffer.concat(outs))).toBe(text(whole.output));
+        expect(tokenFindings(c.takeFindings())).toHaveLength(1);
+      }
+    }
+  });
+});
+
 describe('JWE decryption with a user JWK set', () => {
   it('decrypts, then classifies the content; nested JWS inside JWE is judged', async () => {
     const k = await keys();
