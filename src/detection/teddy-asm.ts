@@ -20,6 +20,26 @@
 //   INPUT    the copied bytes (PIECE + overlap), followed by at least PAD zero bytes
 //   OUTPUT   one i32 per hit: (position << 6) | literal index, in position order
 
+import {
+  block,
+  br,
+  br_if,
+  end,
+  get,
+  I32,
+  I64,
+  i32c,
+  loop,
+  name,
+  section,
+  set,
+  simd,
+  uleb,
+  V128,
+  VOID,
+  vec,
+} from '../util/wasm.ts';
+
 export const TABLES = 0;
 export const SCRATCH = 96;
 export const BUCKETS = 112;
@@ -35,39 +55,6 @@ export const INPUT = 2048;
 export const OUTPUT = INPUT + PIECE + PAD;
 const BYTES = OUTPUT + PIECE * 4;
 export const PAGES = Math.ceil(BYTES / 65536);
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-
-const name = (s: string): number[] => [...uleb(s.length), ...Buffer.from(s, 'utf8')];
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-
-const I32 = 0x7f;
-const I64 = 0x7e;
-const V128 = 0x7b;
-const VOID = 0x40;
 
 // Locals: parameters first, then declared locals, in this order.
 const L = {
@@ -97,9 +84,6 @@ const L = {
 } as const;
 
 // Instructions.
-const get = (l: number) => [0x20, ...uleb(l)];
-const set = (l: number) => [0x21, ...uleb(l)];
-const i32c = (n: number) => [0x41, ...sleb(n)];
 const i32 = {
   add: [0x6a],
   sub: [0x6b],
@@ -121,7 +105,6 @@ const i64 = {
   eq: [0x51],
   load: (offset: number) => [0x29, 0, ...uleb(offset)],
 };
-const simd = (op: number, ...rest: number[]) => [0xfd, ...uleb(op), ...rest];
 const v128 = {
   load: (offset: number) => simd(0x00, 0, ...uleb(offset)),
   store: (offset: number) => simd(0x0b, 0, ...uleb(offset)),
@@ -136,12 +119,7 @@ const i8x16 = {
   bitmask: simd(0x64),
   shr_u: simd(0x6d),
 };
-const block = [0x02, VOID];
-const loop = [0x03, VOID];
 const if_ = [0x04, VOID];
-const end = [0x0b];
-const br = (d: number) => [0x0c, ...uleb(d)];
-const br_if = (d: number) => [0x0d, ...uleb(d)];
 
 /** Buckets whose window byte matches each byte of the block: (lo[n_lo] & hi[n_hi]) per lane. */
 function lookup(lo: number, hi: number, swizzle: number[]): number[] {

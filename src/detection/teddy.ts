@@ -24,6 +24,8 @@
 //
 // The module is assembled by teddy-asm.ts (`npm run build:wasm` writes its bytes to teddy-wasm.ts).
 // Where WebAssembly or its SIMD is unavailable, createTeddy returns null and callers use indexOf.
+
+import { GLOBAL_WASM, instantiateWasm, type WasmApi } from '../util/wasm.ts';
 import {
   BUCKETS,
   FIRST,
@@ -55,14 +57,7 @@ export interface Teddy {
 
 type Find = (i: number, end: number, nlit: number) => number;
 
-/** The part of the WebAssembly API used here (the project's `lib` setting does not declare it). */
-export interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: object };
-}
-
-const GLOBAL_WASM = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+export type { WasmApi };
 
 /** The memory's reserved head (tables, buckets, scratch, literals) must stay below INPUT. */
 const HEAD_END = ORIG + MAX_LITERALS;
@@ -158,13 +153,6 @@ function instantiate(wasm: WasmApi | null, variants: readonly string[]): Instanc
 }
 
 function instantiateOne(wasm: WasmApi, b64: string): Instance | null {
-  const bytes = Buffer.from(b64, 'base64');
-  try {
-    if (!wasm.validate(bytes)) return null;
-    const instance = new wasm.Instance(new wasm.Module(bytes));
-    const { memory, find } = instance.exports as Instance;
-    return { memory, find };
-  } catch {
-    return null;
-  }
+  const exports = instantiateWasm(wasm, Buffer.from(b64, 'base64')) as Instance | null;
+  return exports === null ? null : { memory: exports.memory, find: exports.find };
 }

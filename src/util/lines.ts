@@ -9,6 +9,27 @@
 //   (module (memory (export "memory") 1 1)
 //     (func (export "count") (param $len i32) (result i32) ...))  ;; LF bytes in memory[0, $len)
 
+import {
+  block,
+  br,
+  br_if,
+  end,
+  GLOBAL_WASM,
+  get,
+  I32,
+  i32c,
+  instantiateWasm,
+  loop,
+  name,
+  section,
+  set,
+  simd,
+  tee,
+  uleb,
+  V128,
+  vec,
+} from './wasm.ts';
+
 /** Bytes counted per copy into the module's memory (its one page). */
 const PIECE = 1 << 16;
 /** Below this many bytes the indexOf loop is used (copy and call cost more than they save). */
@@ -42,24 +63,13 @@ export function wasmCounter(): Counter | null {
   return counter;
 }
 
-/** The part of the WebAssembly API used here (the project's `lib` setting does not declare it). */
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: object };
-}
-
 function createCounter(): Counter | null {
-  const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-  if (wasm === undefined) return null;
-  let exports: { memory: { buffer: ArrayBuffer }; count: (len: number) => number };
-  try {
-    const bytes = assembleCounter();
-    if (!wasm.validate(bytes)) return null;
-    exports = new wasm.Instance(new wasm.Module(bytes)).exports as typeof exports;
-  } catch {
-    return null;
-  }
+  if (GLOBAL_WASM === undefined) return null;
+  const exports = instantiateWasm(GLOBAL_WASM, assembleCounter()) as {
+    memory: { buffer: ArrayBuffer };
+    count: (len: number) => number;
+  } | null;
+  if (exports === null) return null;
   // The memory never grows, so this view stays valid.
   const mem = new Uint8Array(exports.memory.buffer, 0, PIECE);
   const count = exports.count;
@@ -74,45 +84,9 @@ function createCounter(): Counter | null {
   };
 }
 
-// A small assembler: each helper emits the bytes of one instruction, named as in the text format.
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const name = (s: string): number[] => [...uleb(s.length), ...Buffer.from(s, 'utf8')];
-
-const I32 = 0x7f;
-const V128 = 0x7b;
-const VOID = 0x40;
-const get = (l: number) => [0x20, ...uleb(l)];
-const set = (l: number) => [0x21, ...uleb(l)];
-const tee = (l: number) => [0x22, ...uleb(l)];
-const i32c = (n: number) => [0x41, ...sleb(n)];
+// The assembler's shared helpers are in wasm.ts; these are the instructions only this module uses.
 const i32 = { add: [0x6a], and: [0x71], eq: [0x46], ltU: [0x49], geU: [0x4f], load8U: [0x2d, 0, 0] };
 const select = [0x1b];
-const simd = (op: number, ...rest: number[]) => [0xfd, ...uleb(op), ...rest];
 const v128 = { load: simd(0x00, 0, 0), zero: simd(0x0c, ...new Array<number>(16).fill(0)) };
 const i8x16 = { splat: simd(0x0f), eq: simd(0x23), sub: simd(0x71) };
 const i16x8 = { extaddPairwiseI8x16U: simd(0x7d) };
@@ -121,11 +95,6 @@ const i32x4 = {
   add: simd(0xae),
   extractLane: (k: number) => simd(0x1b, k),
 };
-const block = [0x02, VOID];
-const loop = [0x03, VOID];
-const end = [0x0b];
-const br = (d: number) => [0x0c, ...uleb(d)];
-const brIf = (d: number) => [0x0d, ...uleb(d)];
 
 // Locals: the parameter, then the declared ones (4 x i32, 3 x v128).
 const LEN = 0;
@@ -144,14 +113,14 @@ function body(): number[] {
     ...i32c(0x0a), ...i8x16.splat, ...set(LF),
     ...get(LEN), ...i32c(-16), ...i32.and, ...set(END16),
     ...block, ...loop, // runs of up to 255 blocks of 16 bytes
-      ...get(I), ...get(END16), ...i32.geU, ...brIf(1),
+      ...get(I), ...get(END16), ...i32.geU, ...br_if(1),
       // STOP = min(I + RUN, END16)
       ...get(I), ...i32c(RUN), ...i32.add, ...tee(STOP), ...get(END16),
       ...get(STOP), ...get(END16), ...i32.ltU, ...select, ...set(STOP),
       ...v128.zero, ...set(ACC),
       ...loop, // ACC -= (block == LF): a lane of eq is 0 or -1
         ...get(ACC), ...get(I), ...v128.load, ...get(LF), ...i8x16.eq, ...i8x16.sub, ...set(ACC),
-        ...get(I), ...i32c(16), ...i32.add, ...tee(I), ...get(STOP), ...i32.ltU, ...brIf(0),
+        ...get(I), ...i32c(16), ...i32.add, ...tee(I), ...get(STOP), ...i32.ltU, ...br_if(0),
       ...end,
       ...get(SUM), ...get(ACC), ...i16x8.extaddPairwiseI8x16U, ...i32x4.extaddPairwiseI16x8U,
       ...i32x4.add, ...set(SUM),
@@ -161,7 +130,7 @@ function body(): number[] {
     ...get(SUM), ...i32x4.extractLane(2), ...i32.add, ...get(SUM), ...i32x4.extractLane(3), ...i32.add,
     ...set(TOTAL),
     ...block, ...loop, // the last $len % 16 bytes, one at a time
-      ...get(I), ...get(LEN), ...i32.geU, ...brIf(1),
+      ...get(I), ...get(LEN), ...i32.geU, ...br_if(1),
       ...get(TOTAL), ...get(I), ...i32.load8U, ...i32c(0x0a), ...i32.eq, ...i32.add, ...set(TOTAL),
       ...get(I), ...i32c(1), ...i32.add, ...set(I),
       ...br(0),
