@@ -160,10 +160,10 @@ interface Hit {
 
 // One WebAssembly SIMD pass finds every needle (teddy.ts); null where it cannot run, and then
 // each needle is searched with Buffer#indexOf as before. Both give the same hits in the same order.
-const TEDDY = createTeddy(
-  NEEDLES.map((n) => n.bytes.toString('latin1')),
-  NEEDLES.map((n) => n.bucket),
-);
+/** The prefilter's literals and their buckets, in needle order (also what teddy.test.ts runs on). */
+export const PREFILTER_LITERALS: readonly string[] = NEEDLES.map((n) => n.bytes.toString('latin1'));
+export const PREFILTER_BUCKETS: readonly number[] = NEEDLES.map((n) => n.bucket);
+const TEDDY = createTeddy(PREFILTER_LITERALS, PREFILTER_BUCKETS);
 let teddy: Teddy | null = TEDDY;
 
 /** Tests only: false runs the indexOf path (as where WebAssembly SIMD is unavailable). */

@@ -57,8 +57,6 @@ export interface Teddy {
 
 type Find = (i: number, end: number, nlit: number) => number;
 
-export type { WasmApi };
-
 /** The memory's reserved head (tables, buckets, scratch, literals) must stay below INPUT. */
 const HEAD_END = ORIG + MAX_LITERALS;
 

@@ -4,58 +4,15 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createTeddy, type Hits, type Teddy, type WasmApi } from '../../../src/detection/teddy.ts';
+import { PREFILTER_BUCKETS, PREFILTER_LITERALS } from '../../../src/detection/scanner.ts';
+import { createTeddy, type Hits, type Teddy } from '../../../src/detection/teddy.ts';
 import { PIECE, teddyWasmModuleText } from '../../../src/detection/teddy-asm.ts';
 import { TEDDY_WASM_PLAIN, TEDDY_WASM_RELAXED } from '../../../src/detection/teddy-wasm.ts';
+import type { WasmApi } from '../../../src/util/wasm.ts';
 
-// The scanner's needles and buckets (src/detection/scanner.ts).
-const LITERALS = [
-  'bGci',
-  'ImFsZy',
-  'YWxnI',
-  'gnature',
-  'hertext',
-  'R2Np',
-  'Ykdja',
-  'KaGJHY2',
-  'W1Gc1p',
-  'RnNae',
-  'UZzWn',
-  'VlXeG5J',
-  'V3huS',
-  'WVd4bk',
-  '1oaVIy',
-  'aGlSMk',
-  'bWhpUj',
-  '9Za2Rq',
-  'WWtkam',
-  'b1lrZG',
-  'S2FHSk',
-  'R0pIWT',
-  'YUdKSF',
-  'U1cxR2',
-  'XMUdjM',
-  'TVzFHY',
-  'bHRSbk',
-  'Um5OYW',
-  'sdFJuT',
-  'VWnpXb',
-  'VVp6V2',
-  'lVaeld',
-  'VZsWGV',
-  'bFhlRz',
-  'VmxYZU',
-  'WM2h1U',
-  'aVjNod',
-  'YzaHVT',
-  'WZDRia',
-  'VmQ0Ym',
-  'V1ZkNG',
-];
-const BUCKETS = [
-  0, 1, 2, 3, 4, 5, 2, 1, 7, 5, 6, 6, 6, 7, 3, 0, 0, 3, 2, 5, 1, 5, 2, 6, 4, 7, 0, 4, 1, 2, 2, 3, 6, 0, 6, 4,
-  0, 3, 7, 6, 6,
-];
+// The scanner's needles and buckets.
+const LITERALS = PREFILTER_LITERALS;
+const BUCKETS = PREFILTER_BUCKETS;
 
 const WASM = (globalThis as { WebAssembly?: WasmApi }).WebAssembly!;
 
