@@ -179,14 +179,23 @@ export function prefilterInUse(): boolean {
 /** Hits of `needles` found by one Teddy pass over a range, searched again for sub-ranges. */
 type HitSource = (s: number, e: number, needles: readonly Needle[]) => Hit[];
 
-/** A hit source over buf[floor, limit): the Teddy pass runs once, on first use. */
-function teddyHits(t: Teddy, buf: Uint8Array, floor: number, limit: number): HitSource {
-  let all: Hits | null = null;
+/** Needle masks by needle list (the lists are the few module constants above). */
+const MASKS = new Map<readonly Needle[], Uint8Array>();
+
+function maskOf(needles: readonly Needle[]): Uint8Array {
+  let m = MASKS.get(needles);
+  if (m === undefined) {
+    m = new Uint8Array(NEEDLES.length);
+    for (const n of needles) m[n.index] = 1;
+    if (MASKS.size < 64) MASKS.set(needles, m);
+  }
+  return m;
+}
+
+/** A hit source over the hits of one Teddy pass, searched again for sub-ranges. */
+function teddyHits(all: Hits): HitSource {
   return (s, e, needles) => {
-    all ??= t.find(buf, floor, limit);
     const { pos, lit } = all;
-    const wanted = new Uint8Array(NEEDLES.length);
-    for (const n of needles) wanted[n.index] = 1;
     // first hit at or after s
     let lo = 0;
     let hi = pos.length;
@@ -196,6 +205,8 @@ function teddyHits(t: Teddy, buf: Uint8Array, floor: number, limit: number): Hit
       else hi = mid;
     }
     const hits: Hit[] = [];
+    if (lo === pos.length || pos[lo]! >= e) return hits;
+    const wanted = maskOf(needles);
     for (let k = lo; k < pos.length && pos[k]! < e; k++) {
       const n = NEEDLES[lit[k]!]!;
       if (wanted[n.index] === 1 && pos[k]! + n.bytes.length <= e)
@@ -327,6 +338,12 @@ function scanRange(
   state: ScanState,
 ): ScanItem[] {
   const { maxTokenLength } = state.opts;
+  // One prefilter pass over the range; no needle anywhere, nothing to find (most log records).
+  let found: Hits | undefined;
+  if (teddy !== null) {
+    found = teddy.find(buf, floor, limit);
+    if (found.pos.length === 0) return [];
+  }
   // Phase 1: compact tokens, from the base64 of "alg" in their headers.
   const compact: ScanItem[] = [];
   let claimed = floor; // nothing before this offset is looked at again
@@ -340,9 +357,9 @@ function scanRange(
   const hasQuote = () =>
     (quote ??= range.indexOf(QUOTE) !== -1 || range.indexOf(PCT) !== -1 || range.indexOf(AMP) !== -1);
   const hitsIn: HitSource =
-    teddy === null ? (s, e, needles) => hitsOf(buf, s, e, needles) : teddyHits(teddy, buf, floor, limit);
+    found === undefined ? (s, e, needles) => hitsOf(buf, s, e, needles) : teddyHits(found);
   let algHits: Hit[];
-  if (teddy === null) algHits = hasDot() ? hitsIn(floor, limit, ALG_NEEDLES) : [];
+  if (found === undefined) algHits = hasDot() ? hitsIn(floor, limit, ALG_NEEDLES) : [];
   else {
     algHits = hitsIn(floor, limit, ALG_NEEDLES);
     if (algHits.length > 0 && !hasDot()) algHits = [];
@@ -374,7 +391,8 @@ function scanRange(
   // tokens: base64 is the slowest text for indexOf, and token bytes hold nothing more.
   const room = Math.min(Math.max(state.opts.maxBase64Depth - depth, 0), 2);
   const gapNeedles = GAP_NEEDLES_BY_ROOM[room]!;
-  const needles = teddy === null ? gapNeedles.filter((n) => hasQuote() || n.kind !== 'json') : gapNeedles;
+  const needles =
+    found === undefined ? gapNeedles.filter((n) => hasQuote() || n.kind !== 'json') : gapNeedles;
   const others: ScanItem[] = [];
   const memo = newJsonAnchorMemo();
   claimed = floor;

@@ -1,4 +1,6 @@
 // The one place that talks to kafkajs. Everything it hands out is typed with ./types.ts.
+// First, before kafkajs loads: its record-header encoder is replaced (see kafkajs-header.ts).
+import './kafkajs-header.ts';
 import {
   type Admin,
   CompressionTypes,
