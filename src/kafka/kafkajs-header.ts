@@ -1,0 +1,116 @@
+// kafkajs' record-header encoder, replaced by one that writes the same bytes with less work.
+//
+// Why: the SPEC puts a header (the finding count) on every redacted record, and findings records
+// carry five. kafkajs 2.2.4 encodes each header with a fresh Encoder (a zero-filled 512-byte
+// Buffer), then copies it out through a `slice` view: about as much work as the record's own key
+// and value. This encoder sizes the header exactly, writes it once into a pooled buffer and hands
+// kafkajs an object with the two fields its record encoder reads (`buf`, `buffer`).
+//
+// How: kafkajs is CommonJS; its record encoder (recordBatch/record/v0) takes the header encoder
+// from `require('../../header/v0')` when it loads, which is on the first produce request, not when
+// kafkajs is imported. Registering our function in the require cache under that module's path
+// before then makes the record encoder take ours; client.ts imports this module first. Nothing else
+// changes: the bytes on the wire are the same (test/unit/kafka/kafkajs-header.test.ts compares them
+// with kafkajs' own encoder), and where the patch cannot apply (another kafkajs version, or a record
+// encoded before this module loaded) kafkajs' encoder stays and only speed differs. `headerPatch`
+// says which.
+import { createRequire, Module } from 'node:module';
+import { dirname, join } from 'node:path';
+
+/** The kafkajs version whose header encoder this replaces (its format is Kafka's, but its internals are not an API). */
+const KAFKAJS_VERSION = '2.2.4';
+
+/** What kafkajs' record encoder reads of a header encoder: the bytes (`buffer`) and, checked, `buf`. */
+export interface EncodedHeader {
+  readonly buf: Buffer;
+  readonly buffer: Buffer;
+}
+
+/** Kafka's zig-zag varint of a 32-bit int: its size in bytes. */
+function varIntSize(n: number): number {
+  let z = ((n << 1) ^ (n >> 31)) >>> 0;
+  let bytes = 1;
+  while (z > 0x7f) {
+    bytes++;
+    z >>>= 7;
+  }
+  return bytes;
+}
+
+function writeVarInt(buf: Buffer, at: number, n: number): number {
+  let z = ((n << 1) ^ (n >> 31)) >>> 0;
+  let i = at;
+  while (z > 0x7f) {
+    buf[i++] = (z & 0x7f) | 0x80;
+    z >>>= 7;
+  }
+  buf[i++] = z;
+  return i;
+}
+
+/**
+ * One record header as Kafka encodes it (Header => Key: varint-length string, Value: varint-length
+ * bytes, -1 for null), with kafkajs' conversions: a key or a non-Buffer value is written as
+ * `String(x)` in UTF-8.
+ */
+export function encodeHeader({ key, value }: { key: unknown; value: unknown }): EncodedHeader {
+  const k = String(key);
+  const keyBytes = Buffer.byteLength(k, 'utf8');
+  let valueBytes = -1;
+  let text: string | undefined;
+  let raw: Buffer | undefined;
+  if (value !== null && value !== undefined) {
+    if (Buffer.isBuffer(value)) {
+      raw = value;
+      valueBytes = value.length;
+    } else {
+      text = String(value);
+      valueBytes = Buffer.byteLength(text, 'utf8');
+    }
+  }
+  const size = varIntSize(keyBytes) + keyBytes + varIntSize(valueBytes) + Math.max(0, valueBytes);
+  // allocUnsafe: every byte is written below (sizes computed above); small sizes come from Node's pool.
+  const buf = Buffer.allocUnsafe(size);
+  let at = writeVarInt(buf, 0, keyBytes);
+  at += buf.write(k, at, keyBytes, 'utf8');
+  at = writeVarInt(buf, at, valueBytes);
+  if (raw !== undefined) at += raw.copy(buf, at);
+  else if (text !== undefined) at += buf.write(text, at, valueBytes, 'utf8');
+  return { buf, buffer: buf };
+}
+
+export interface HeaderPatchState {
+  applied: boolean;
+  /** Why kafkajs' own encoder stays, when it does. */
+  reason?: string;
+}
+
+function install(): HeaderPatchState {
+  const require = createRequire(import.meta.url);
+  let root: string;
+  let version: string;
+  try {
+    root = dirname(require.resolve('kafkajs/package.json'));
+    version = (require('kafkajs/package.json') as { version: string }).version;
+  } catch {
+    return { applied: false, reason: 'kafkajs not found' };
+  }
+  if (version !== KAFKAJS_VERSION)
+    return { applied: false, reason: `kafkajs ${version}, patch made for ${KAFKAJS_VERSION}` };
+  const protocol = join(root, 'src', 'protocol', 'recordBatch');
+  const headerPath = join(protocol, 'header', 'v0', 'index.js');
+  const recordPath = join(protocol, 'record', 'v0', 'index.js');
+  const cache = require.cache;
+  if (cache[recordPath] !== undefined && cache[headerPath]?.exports !== encodeHeader)
+    return { applied: false, reason: 'kafkajs encoded a record before the patch' };
+  if (cache[headerPath]?.exports === encodeHeader) return { applied: true };
+  const m = new Module(headerPath);
+  m.filename = headerPath;
+  m.loaded = true;
+  m.exports = encodeHeader;
+  cache[headerPath] = m;
+  return { applied: true };
+}
+
+/** Whether kafkajs encodes record headers with encodeHeader in this process. */
+export const headerPatch: HeaderPatchState = install();
