@@ -12,7 +12,7 @@
 // BENCH_ONLY (names as printed, comma separated), BENCH_CPU_PROF (a directory: one CPU profile of
 // each measured window).
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { Writable } from 'node:stream';
 import { type Consumer, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
@@ -156,6 +156,7 @@ async function runPlain(brokers: string, input: string, output: string, mode: Mo
     return p;
   };
   let done = 0;
+  lastBatches = 0;
   await consumer.connect();
   await consumer.subscribe({ topic: input, fromBeginning: true });
   await consumer.run({
@@ -191,6 +192,7 @@ async function runPlain(brokers: string, input: string, output: string, mode: Mo
       }
       resolveOffset(batch.lastOffset());
       done += batch.messages.length;
+      lastBatches++;
       await heartbeat();
     },
   });
@@ -219,8 +221,13 @@ async function steadyRate(count: () => number | Promise<number>): Promise<number
   }
   const started = performance.now();
   const cpu = process.cpuUsage();
+  const mainCpu = process.threadCpuUsage();
+  const brokerCpu = brokerCpuMs();
   while ((await count()) < RECORDS) await sleep(2);
   const used = process.cpuUsage(cpu);
+  const usedMain = process.threadCpuUsage(mainCpu);
+  lastMainCpuPerRecord = (usedMain.user + usedMain.system) / (RECORDS - first);
+  lastBrokerCpuPerRecord = ((brokerCpuMs() - brokerCpu) * 1000) / (RECORDS - first);
   if (session !== undefined) {
     const { profile } = await session.post('Profiler.stop');
     writeFileSync(`${PROFILE_DIR}/${Date.now()}.cpuprofile`, JSON.stringify(profile));
@@ -232,6 +239,29 @@ async function steadyRate(count: () => number | Promise<number>): Promise<number
 
 /** Node CPU time (µs) per record of the last steadyRate measurement (this process; the broker is apart). */
 let lastCpuPerRecord = 0;
+/** The same for the main thread alone (where kafkajs and the processor run; the rest is GC and I/O threads). */
+let lastMainCpuPerRecord = 0;
+/** Broker JVM CPU time (µs) per record of the last steadyRate measurement (NaN when its pid is unknown). */
+let lastBrokerCpuPerRecord = Number.NaN;
+/** Batches the last run handled (whole run), for records per batch. */
+let lastBatches = 0;
+/** Pid of the broker JVM: the one this bench started, or BENCH_BROKER_PID with KAFKA_BROKERS. */
+let brokerPid: number | undefined = process.env['BENCH_BROKER_PID']
+  ? Number(process.env['BENCH_BROKER_PID'])
+  : undefined;
+
+/** CPU time (user + system, ms) the broker JVM has used, from /proc (Linux); NaN elsewhere. */
+function brokerCpuMs(): number {
+  if (brokerPid === undefined) return Number.NaN;
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${brokerPid}/stat`, 'latin1');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return Number.NaN;
+  }
+}
 
 async function runProcessor(
   brokers: string,
@@ -277,6 +307,10 @@ async function runProcessor(
   };
   await processor.start();
   const rate = await steadyRate(counter);
+  const hist = await metrics.registry.getSingleMetric('jwt_redactor_batch_records')?.get();
+  lastBatches = (hist?.values ?? [])
+    .filter((v) => (v as { metricName?: string }).metricName?.endsWith('_count'))
+    .reduce((n, v) => n + v.value, 0);
   await processor.stop();
   return rate;
 }
@@ -298,6 +332,7 @@ async function main(): Promise<void> {
     process.stderr.write('starting a local Kafka broker (scripts/kafka/broker.ts)...\n');
     broker = await startKafkaBroker({ onProgress: (m) => process.stderr.write(`[kafka] ${m}\n`) });
     brokers = broker.brokers;
+    brokerPid = broker.pid;
   }
   try {
     const engine = await engineFromConfig({
@@ -351,7 +386,7 @@ async function main(): Promise<void> {
           const rate = await run();
           cpuOf.set(name, lastCpuPerRecord);
           process.stderr.write(
-            `  round ${round + 1}: ${name.padEnd(28)} ${rate.toFixed(0).padStart(8)} records/s, node CPU ${lastCpuPerRecord.toFixed(1)} µs/record\n`,
+            `  round ${round + 1}: ${name.padEnd(28)} ${rate.toFixed(0).padStart(8)} records/s, CPU µs/record: node ${lastCpuPerRecord.toFixed(1)} (main thread ${lastMainCpuPerRecord.toFixed(1)}), broker ${lastBrokerCpuPerRecord.toFixed(1)}; ${(RECORDS / Math.max(1, lastBatches)).toFixed(0)} records/batch\n`,
           );
           best.set(name, Math.max(best.get(name) ?? 0, rate));
         }
