@@ -27,9 +27,12 @@ interface Frame {
 /** A member name as a pointer segment. A hostile document can put a token in a key, and
  * pointers go into findings (R1): such a key is shown as `JWTR~masked`. */
 function escapeSegment(segment: string): string {
-  // mayHoldToken false: the scanner has no needle to start from, it would find nothing.
+  // Under 16 characters no token fits (the shortest, an unsecured header alone, is 19); with
+  // mayHoldToken false the scanner has no needle to start from. Either way it would find nothing.
   const safe =
-    mayHoldToken(segment) && scan(Buffer.from(segment, 'utf8')).items.length > 0 ? 'JWTR~masked' : segment;
+    segment.length >= 16 && mayHoldToken(segment) && scan(Buffer.from(segment, 'utf8')).items.length > 0
+      ? 'JWTR~masked'
+      : segment;
   return safe.includes('~') || safe.includes('/') ? safe.replaceAll('~', '~0').replaceAll('/', '~1') : safe;
 }
 
