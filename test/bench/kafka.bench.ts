@@ -23,6 +23,7 @@ import {
 } from '../../scripts/kafka/broker.ts';
 import { resolveOptions } from '../../src/cli/options.ts';
 import { createKafkaClient, createTopicsSettled } from '../../src/kafka/index.ts';
+import { headerPatch } from '../../src/kafka/kafkajs-header.ts';
 import { engineFromConfig, type FullEngine } from '../../src/pipeline/index.ts';
 import {
   createStreamLogger,
@@ -350,7 +351,9 @@ async function main(): Promise<void> {
     console.log(
       `Kafka pipeline benchmark: ${RECORDS} records of ~${RECORD_BYTES} B (${mb.toFixed(1)} MB, 10% with a token), ${PARTITIONS} partitions, best of ${ROUNDS}`,
     );
-    console.log(`broker ${brokers}, node ${process.version}, kafkajs 2.2.4`);
+    console.log(
+      `broker ${brokers}, node ${process.version}, kafkajs 2.2.4, record headers encoded by ${headerPatch.applied ? 'src/kafka/kafkajs-header.ts' : `kafkajs (${headerPatch.reason})`}`,
+    );
 
     const best = new Map<string, number>();
     const cpuOf = new Map<string, number>();
