@@ -7,6 +7,11 @@
 // findings back with the same keys in the same order, sharing the analysis parts between findings as
 // the engine itself does in the calling thread. Anything not of the exact expected shape (error
 // findings, a field the engine may add one day) travels as it is.
+// What differs per finding travels flat, as one array of strings and numbers (the source's key list
+// sent once per shape, like a template): structured cloning rebuilds an object or array per value
+// otherwise (a source object and an encoding array per finding), and the pool, which has the
+// ordered output, the writing and every other finding to see to, spent more on reading those back
+// than on anything else a worker's result asks of it.
 import type { AnyFinding, Finding, SourceRef } from '../model.ts';
 
 /** A token's analysis: everything in a finding but id, time, source, token.encoding and token.context. */
@@ -26,37 +31,80 @@ interface Template {
   inner?: Finding['inner'];
 }
 
-/** [template, id, time, source, encoding, context] */
-type Packed = [number, string, string, SourceRef, Finding['token']['encoding'], Finding['token']['context']];
-
 export interface PackedFindings {
   /** Templates first used in this message. */
   templates: [number, Template][];
-  items: (Packed | AnyFinding)[];
+  /** Source shapes (a source's keys, in order) first used in this message. */
+  shapes: [number, string[]][];
+  /**
+   * The findings, in order, flattened: per finding its template, id, time, source shape, the source's
+   * values (as many as the shape has keys), the number of encodings, the encodings, the context; or
+   * WHOLE, standing for the next finding of `whole`.
+   */
+  flat: (string | number)[];
+  /** Findings not of the expected shape, as they are. */
+  whole: AnyFinding[];
 }
+
+const WHOLE = -1;
 
 const KEYS =
   'schema,id,time,rule,severity,source,token,header,claims,classification,status,risks,frameworks,action';
 const KEYS_INNER = `${KEYS},inner`;
 /** Templates a worker keeps; past that, findings travel whole. */
 const MAX_TEMPLATES = 4096;
+/** Source shapes a worker keeps (the engine makes a handful); past that, findings travel whole. */
+const MAX_SHAPES = 256;
 
 /** Worker side. */
 export class FindingPacker {
   private readonly byHeader = new Map<object, { id: number; t: Template }[]>();
   private count = 0;
+  private readonly shapes = new Map<string, number>();
 
   pack(findings: readonly AnyFinding[]): PackedFindings {
-    const out: PackedFindings = { templates: [], items: [] };
+    const out: PackedFindings = { templates: [], shapes: [], flat: [], whole: [] };
     for (const f of findings) {
-      const id = 'token' in f ? this.templateOf(f, out.templates) : undefined;
-      if (id === undefined) out.items.push(f);
-      else {
-        const t = (f as Finding).token;
-        out.items.push([id, f.id, f.time, f.source, t.encoding, t.context]);
+      const shape = 'token' in f ? this.shapeOf(f as Finding, out.shapes) : undefined;
+      const id = shape !== undefined ? this.templateOf(f as Finding, out.templates) : undefined;
+      if (shape === undefined || id === undefined) {
+        out.flat.push(WHOLE);
+        out.whole.push(f);
+        continue;
       }
+      const { source, token } = f as Finding;
+      out.flat.push(id, f.id, f.time, shape);
+      for (const k of Object.keys(source)) out.flat.push(source[k as keyof SourceRef]!);
+      out.flat.push(token.encoding.length, ...token.encoding, token.context);
     }
     return out;
+  }
+
+  /**
+   * The number of the finding's source shape, when every value of its source, encodings and context
+   * are strings or numbers (so they travel flat and come back the same); undefined otherwise.
+   */
+  private shapeOf(f: Finding, fresh: [number, string[]][]): number | undefined {
+    const { source, token } = f;
+    if (typeof source !== 'object' || source === null || Object.getPrototypeOf(source) !== Object.prototype)
+      return undefined;
+    if (typeof f.id !== 'string' || typeof f.time !== 'string') return undefined;
+    if (typeof token !== 'object' || token === null || typeof token.context !== 'string') return undefined;
+    if (!Array.isArray(token.encoding)) return undefined;
+    for (const e of token.encoding) if (typeof e !== 'string') return undefined;
+    const keys = Object.keys(source);
+    for (const k of keys) {
+      const v = source[k as keyof SourceRef];
+      if (typeof v !== 'string' && typeof v !== 'number') return undefined;
+    }
+    const sig = keys.join(',');
+    const known = this.shapes.get(sig);
+    if (known !== undefined) return known;
+    if (this.shapes.size >= MAX_SHAPES) return undefined;
+    const id = this.shapes.size;
+    this.shapes.set(sig, id);
+    fresh.push([id, keys]);
+    return id;
   }
 
   private templateOf(f: Finding, fresh: [number, Template][]): number | undefined {
@@ -124,13 +172,46 @@ function sameTokenBase(a: Finding['token'], b: Finding['token']): boolean {
 /** Pool side, one per worker (templates are numbered per worker, and arrive before their first use). */
 export class FindingUnpacker {
   private readonly templates = new Map<number, Template>();
+  private readonly shapes = new Map<number, string[]>();
 
   unpack(packed: PackedFindings): AnyFinding[] {
     for (const [id, t] of packed.templates) this.templates.set(id, t);
-    return packed.items.map((x) => (Array.isArray(x) ? this.build(x) : x));
+    for (const [id, keys] of packed.shapes) this.shapes.set(id, keys);
+    const { flat, whole } = packed;
+    const out: AnyFinding[] = [];
+    let w = 0;
+    for (let i = 0; i < flat.length; ) {
+      const tid = flat[i++] as number;
+      if (tid === WHOLE) {
+        const f = whole[w++];
+        if (f === undefined) throw new Error('packed findings: fewer whole findings than marked');
+        out.push(f);
+        continue;
+      }
+      const id = flat[i++] as string;
+      const time = flat[i++] as string;
+      const keys = this.shapes.get(flat[i++] as number);
+      if (keys === undefined) throw new Error('packed findings: a source shape never arrived');
+      const source: Record<string, string | number> = {};
+      for (const k of keys) source[k] = flat[i++]!;
+      const n = flat[i++] as number;
+      const encoding = flat.slice(i, i + n) as Finding['token']['encoding'];
+      i += n;
+      const context = flat[i++] as Finding['token']['context'];
+      out.push(this.build(tid, id, time, source as unknown as SourceRef, encoding, context));
+    }
+    if (w !== whole.length) throw new Error('packed findings: more whole findings than marked');
+    return out;
   }
 
-  private build([tid, id, time, source, encoding, context]: Packed): Finding {
+  private build(
+    tid: number,
+    id: string,
+    time: string,
+    source: SourceRef,
+    encoding: Finding['token']['encoding'],
+    context: Finding['token']['context'],
+  ): Finding {
     const t = this.templates.get(tid);
     if (t === undefined) throw new Error(`finding template ${tid} never arrived`);
     const f: Finding = {

@@ -42,33 +42,48 @@ interface ChildResult {
   /** CPU seconds over the timed span: the main thread, and the whole process. */
   mainCpu: number;
   processCpu: number;
-  /** CPU seconds of the process's other threads by kind (Linux, whole process life): V8 (GC, compiler), libuv (file I/O). */
+  /** Seconds the main thread's event loop sat idle over the timed span (waiting on workers, reads, writes). */
+  mainIdle: number;
+  /**
+   * CPU seconds over the timed span of the process's other threads by kind (Linux): V8 (GC, compiler),
+   * libuv (file I/O), and the rest, which is the worker threads (ended by then, but counted in the
+   * process total).
+   */
   v8Cpu?: number;
   uvCpu?: number;
+  workerCpu?: number;
 }
 
 interface CpuMark {
   thread: NodeJS.CpuUsage;
   process: NodeJS.CpuUsage;
+  loop: ReturnType<typeof performance.eventLoopUtilization>;
+  kinds: { v8: number; uv: number } | undefined;
 }
 
 function cpuMark(): CpuMark {
-  return { thread: process.threadCpuUsage(), process: process.cpuUsage() };
+  return {
+    thread: process.threadCpuUsage(),
+    process: process.cpuUsage(),
+    loop: performance.eventLoopUtilization(),
+    kinds: threadKinds(),
+  };
 }
 
 const cpuSeconds = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6;
 
-/** CPU spent since `m`, and (Linux) the other threads' CPU by kind from /proc/self/task. */
-function cpuSince(m: CpuMark): Pick<ChildResult, 'mainCpu' | 'processCpu' | 'v8Cpu' | 'uvCpu'> {
-  const out: Pick<ChildResult, 'mainCpu' | 'processCpu' | 'v8Cpu' | 'uvCpu'> = {
-    mainCpu: cpuSeconds(process.threadCpuUsage(m.thread)),
-    processCpu: cpuSeconds(process.cpuUsage(m.process)),
-  };
+/** CPU seconds of this process's live threads by kind, from /proc/self/task (Linux; else undefined). */
+function threadKinds(): { v8: number; uv: number } | undefined {
   try {
     let v8 = 0;
     let uv = 0;
     for (const t of readdirSync('/proc/self/task')) {
-      const stat = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+      } catch {
+        continue; // the thread ended meanwhile
+      }
       const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       // utime + stime, in clock ticks (100 per second on Linux).
@@ -76,10 +91,27 @@ function cpuSince(m: CpuMark): Pick<ChildResult, 'mainCpu' | 'processCpu' | 'v8C
       if (name.startsWith('V8Worker')) v8 += seconds;
       else if (name.startsWith('libuv-worker')) uv += seconds;
     }
-    out.v8Cpu = v8;
-    out.uvCpu = uv;
+    return { v8, uv };
   } catch {
-    // Not Linux: the split by thread kind is left out.
+    return undefined; // Not Linux: the split by thread kind is left out.
+  }
+}
+
+/** CPU spent since `m`, and (Linux) the other threads' CPU by kind. */
+function cpuSince(
+  m: CpuMark,
+): Pick<ChildResult, 'mainCpu' | 'processCpu' | 'mainIdle' | 'v8Cpu' | 'uvCpu' | 'workerCpu'> {
+  const out: Pick<ChildResult, 'mainCpu' | 'processCpu' | 'mainIdle' | 'v8Cpu' | 'uvCpu' | 'workerCpu'> = {
+    mainCpu: cpuSeconds(process.threadCpuUsage(m.thread)),
+    processCpu: cpuSeconds(process.cpuUsage(m.process)),
+    mainIdle: performance.eventLoopUtilization(m.loop).idle / 1000,
+  };
+  const now = threadKinds();
+  if (now !== undefined && m.kinds !== undefined) {
+    out.v8Cpu = now.v8 - m.kinds.v8;
+    out.uvCpu = now.uv - m.kinds.uv;
+    // Tick-rounded, so a few hundredths either way; never below zero.
+    out.workerCpu = Math.max(0, out.processCpu - out.mainCpu - out.v8Cpu - out.uvCpu);
   }
   return out;
 }
@@ -437,14 +469,20 @@ export async function runScanBench(): Promise<void> {
       process.stdout.write(
         `${name.padEnd(15)}  ${mb(statSync(file).size).padStart(7)}  ${median(engine.map(mbps)).toFixed(1).padStart(11)}  ${median(one.map(mbps)).toFixed(1).padStart(9)}  ${`${median(ratio).toFixed(0)}%`.padStart(11)}  ${mb(Math.max(...one.map((o) => o.maxRssBytes))).padStart(8)}  ${median(two.map(mbps)).toFixed(1).padStart(14)}  ${`${median(speedUp).toFixed(2)}x`.padStart(8)}  ${mb(Math.max(...two.map((t) => t.maxRssBytes))).padStart(8)}  ${load.toFixed(2).padStart(4)}${pinnedCols}\n`,
       );
-      // Where the 1-thread scan's time goes (medians, CPU seconds): the engine replay's main thread,
-      // the scan's main thread (engine + batch side), and the scan's other threads.
+      // Where the scans' time goes (medians, CPU seconds): the engine replay's main thread, the scan's
+      // main thread (engine + batch side, and how long it sat idle), and the scan's other threads.
       const sec = (xs: number[]) => median(xs).toFixed(2).padStart(9);
-      const v8 = one.map((o) => o.v8Cpu ?? Number.NaN);
-      const uv = one.map((o) => o.uvCpu ?? Number.NaN);
-      cpuRows.push(
-        `${name.padEnd(15)}  ${sec(engine.map((e) => e.mainCpu))}  ${sec(one.map((o) => o.seconds))}  ${sec(one.map((o) => o.mainCpu))}  ${sec(one.map((o, i) => o.mainCpu - engine[i]!.mainCpu))}  ${sec(one.map((o) => o.processCpu - o.mainCpu))}  ${sec(v8)}  ${sec(uv)}\n`,
-      );
+      for (const [label, rs] of [
+        ['1 thread', one],
+        ['2 threads', two],
+      ] as const) {
+        const v8 = rs.map((o) => o.v8Cpu ?? Number.NaN);
+        const uv = rs.map((o) => o.uvCpu ?? Number.NaN);
+        const wk = rs.map((o) => o.workerCpu ?? Number.NaN);
+        cpuRows.push(
+          `${`${name}, ${label}`.padEnd(24)}  ${sec(engine.map((e) => e.mainCpu))}  ${sec(rs.map((o) => o.seconds))}  ${sec(rs.map((o) => o.mainCpu))}  ${sec(rs.map((o) => o.mainIdle))}  ${sec(rs.map((o, i) => o.mainCpu - engine[i]!.mainCpu))}  ${sec(rs.map((o) => o.processCpu - o.mainCpu))}  ${sec(wk)}  ${sec(v8)}  ${sec(uv)}  ${sec(rs.map((o) => o.processCpu))}\n`,
+        );
+      }
       if (RUNS > 1) {
         process.stdout.write(
           `${'  range'.padEnd(15)}  ${''.padStart(7)}  ${spread(engine.map(mbps), 0).padStart(11)}  ${spread(one.map(mbps), 0).padStart(9)}  ${spread(ratio, 0).padStart(11)}  ${spread(
@@ -462,10 +500,10 @@ export async function runScanBench(): Promise<void> {
       }
     }
     process.stdout.write(
-      '\n1-thread scan, CPU seconds (medians): engine replay main thread; scan wall time, main thread, main minus engine replay (batch side, after an untimed warm-up scan), other threads (of which V8 helper threads: GC and compiler; libuv: file I/O; both over the whole child)\n',
+      '\nScans, CPU seconds over the timed span (medians): engine replay main thread; scan wall time, main thread CPU, main thread idle (event loop), main minus engine replay (batch side, and with 2 threads less the engine work the worker took), other threads, of which worker threads, V8 helper threads (GC and compiler) and libuv (file I/O); whole process\n',
     );
     process.stdout.write(
-      'input            engine main  scan wall  scan main  main-engine  other thr.  V8 helpers  libuv I/O\n',
+      'input, threads            engine main  scan wall  scan main  main idle  main-engine  other thr.    workers  V8 helpers  libuv I/O  process\n',
     );
     for (const row of cpuRows) process.stdout.write(row);
   } finally {

@@ -62,6 +62,45 @@ describe('findings between a worker and the pool', () => {
     expect(same[1]!.token).not.toBe(same[0]!.token);
   });
 
+  it('travel flat: strings and numbers only, each source shape sent once, sources rebuilt key for key', async () => {
+    const findings = (await realFindings()).filter((f) => 'token' in f);
+    const packer = new FindingPacker();
+    const unpacker = new FindingUnpacker();
+    const first = packer.pack(findings.slice(0, 10));
+    const second = packer.pack(findings.slice(10));
+    for (const m of [first, second]) {
+      expect(m.whole).toEqual([]);
+      for (const v of m.flat) expect(['string', 'number']).toContain(typeof v);
+    }
+    // One shape of source here ({kind, name, line} plus the pointer of a JSON line): each sent once.
+    const shapes = [...first.shapes, ...second.shapes].map(([, keys]) => keys.join(','));
+    expect(new Set(shapes).size).toBe(shapes.length);
+    expect(second.shapes.every(([, keys]) => !first.shapes.some(([, k]) => k.join() === keys.join()))).toBe(
+      true,
+    );
+    const back = [...unpacker.unpack(wire(first)), ...unpacker.unpack(wire(second))];
+    expect(JSON.stringify(back)).toBe(JSON.stringify(findings));
+    for (let i = 0; i < back.length; i++) {
+      const [b, f] = [back[i] as Finding, findings[i] as Finding];
+      expect(b.source).toStrictEqual(f.source);
+      expect(b.token.encoding).toStrictEqual(f.token.encoding);
+      expect(Object.keys(b.token)).toEqual(Object.keys(f.token));
+    }
+  });
+
+  it('keep their place in order when some travel whole (a source value that is not a string or number)', async () => {
+    const [a, b, c] = (await realFindings()).filter((f): f is Finding => 'token' in f);
+    const odd1 = { ...a!, source: { ...a!.source, line: undefined } } as unknown as AnyFinding;
+    const odd2 = { ...b!, source: { ...b!.source, pointer: ['x'] } } as unknown as AnyFinding;
+    const list: AnyFinding[] = [a!, odd1, b!, odd2, c!];
+    const packed = new FindingPacker().pack(list);
+    expect(packed.whole).toEqual([odd1, odd2]);
+    const back = new FindingUnpacker().unpack(wire(packed));
+    expect(JSON.stringify(back)).toBe(JSON.stringify(list));
+    expect(back.map((f) => f.source)).toStrictEqual(list.map((f) => f.source));
+    expect(Object.keys((back[1] as Finding).source)).toEqual(Object.keys(a!.source));
+  });
+
   it('travel whole when their shape is not the one expected', () => {
     const f = { ...doubleFinding(fakeToken(), { kind: 'file', name: 'n', line: 1 }), extra: 1 } as AnyFinding;
     const packed = new FindingPacker().pack([f]);
