@@ -159,6 +159,9 @@ const HAR_ENTRIES = '/log/entries';
 const MIN_BUFFER = 1024 * 1024;
 /** Bytes of a string looked at one by one before searching the rest natively. */
 const SHORT_STRING = 32;
+/** `closingQuote`: no closing quote before the end of the bytes (NOT_HERE), or the last byte a backslash (ESCAPE_PENDING). */
+const NOT_HERE = -1;
+const ESCAPE_PENDING = -2;
 /** UTF-8 byte order mark, accepted (and passed through) at the very start. */
 const BOM = [0xef, 0xbb, 0xbf];
 
@@ -523,41 +526,47 @@ export class JsonSplitter {
 
   /** The closing quote at or after `from`, or -1 (then remembers where to resume and the escape state). */
   private findQuote(from: number, end: number): number {
-    const data = this.view;
-    const base = this.base;
     let i = Math.max(from, this.strFrom);
     if (this.strEscaped && i < end) {
       i++;
       this.strEscaped = false;
     }
-    const scanFrom = i;
+    const q = this.closingQuote(i, end);
+    if (q >= 0) {
+      this.strFrom = q + 1;
+      return q;
+    }
+    this.strEscaped = q === ESCAPE_PENDING;
+    this.strFrom = end;
+    return -1;
+  }
+
+  /**
+   * The first unescaped quote in [from, end), `from` being where a character starts (not the byte
+   * after a backslash); else NOT_HERE, or ESCAPE_PENDING when the last byte starts an escape.
+   * Most strings are short: their bytes are looked at one by one, backslashes skipping the byte they
+   * escape (a native call per string costs more). Past SHORT_STRING bytes without a quote, the next
+   * quote is searched natively and the backslashes before it counted, then bytes one by one again.
+   */
+  private closingQuote(from: number, end: number): number {
+    const data = this.view;
+    const base = this.base;
+    let i = from;
     for (;;) {
-      // Most strings are short: looking at their bytes costs less than a native call per string.
-      let q = -1;
       const near = Math.min(end, i + SHORT_STRING);
-      for (let k = i; k < near; k++) {
-        if (data[k - base] === QUOTE) {
-          q = k;
-          break;
-        }
+      while (i < near) {
+        const c = data[i - base];
+        if (c === QUOTE) return i;
+        i += c === BSLASH ? 2 : 1;
       }
-      if (q < 0 && near < end) {
-        const rel = data.indexOf(QUOTE, near - base);
-        q = rel < 0 ? -1 : rel + base;
-      }
-      if (q < 0) {
-        let k = end - 1;
-        while (k >= scanFrom && data[k - base] === BSLASH) k--;
-        this.strEscaped = (end - 1 - k) % 2 === 1;
-        this.strFrom = end;
-        return -1;
-      }
+      if (i >= end) return i > end ? ESCAPE_PENDING : NOT_HERE;
+      const rel = data.indexOf(QUOTE, i - base);
+      const q = rel < 0 || rel + base >= end ? end : rel + base;
       let k = q - 1;
-      while (k >= scanFrom && data[k - base] === BSLASH) k--;
-      if ((q - 1 - k) % 2 === 0) {
-        this.strFrom = q + 1;
-        return q;
-      }
+      while (k >= i && data[k - base] === BSLASH) k--;
+      const escaped = (q - 1 - k) % 2 === 1;
+      if (q === end) return escaped ? ESCAPE_PENDING : NOT_HERE;
+      if (!escaped) return q;
       i = q + 1;
     }
   }
@@ -708,7 +717,7 @@ export class JsonSplitter {
           continue;
         }
         if (c !== QUOTE) return -1;
-        const q = this.stringEnd(i + 1, end);
+        const q = this.closingQuote(i + 1, end);
         if (q < 0) return -1;
         i = q + 1;
         st = SK_COLON;
@@ -726,7 +735,7 @@ export class JsonSplitter {
         continue;
       }
       if (c === QUOTE) {
-        const q = this.stringEnd(i + 1, end);
+        const q = this.closingQuote(i + 1, end);
         if (q < 0) return -1;
         i = q + 1;
         st = SK_AFTER;
@@ -760,32 +769,6 @@ export class JsonSplitter {
       return -1;
     }
     return -1;
-  }
-
-  /** The closing quote of a string whose body starts at `from`, or -1 when it is not here yet. */
-  private stringEnd(from: number, end: number): number {
-    const data = this.view;
-    const base = this.base;
-    let i = from;
-    for (;;) {
-      let q = -1;
-      const near = Math.min(end, i + SHORT_STRING);
-      for (let k = i; k < near; k++) {
-        if (data[k - base] === QUOTE) {
-          q = k;
-          break;
-        }
-      }
-      if (q < 0 && near < end) {
-        const rel = data.indexOf(QUOTE, near - base);
-        q = rel < 0 || rel + base >= end ? -1 : rel + base;
-      }
-      if (q < 0) return -1;
-      let k = q - 1;
-      while (k >= from && data[k - base] === BSLASH) k--;
-      if ((q - 1 - k) % 2 === 0) return q;
-      i = q + 1;
-    }
   }
 
   private open(i: number, isArray: boolean, parent: Frame): void {
