@@ -243,6 +243,8 @@ export class JsonSplitter {
   private readonly skipStack: number[] = [];
   /** Response body strings of the HAR entry `skipContainer` is passing over (absolute offsets). */
   private readonly skipBodies: { field: 'text' | 'encoding'; start: number; end: number }[] = [];
+  /** How many of `skipBodies` the container being passed over holds (the array is reused). */
+  private skipBodyCount = 0;
 
   constructor(events: SplitEvents, options: SplitterOptions) {
     this.events = events;
@@ -639,13 +641,14 @@ export class JsonSplitter {
       parent.childEmitted = false;
     }
     const level = this.harLevel(i);
-    this.skipBodies.length = 0;
+    this.skipBodyCount = 0;
     const after = this.skipContainer(i, end, level);
     if (after < 0) {
       this.skipFrom = end;
       return -1;
     }
-    for (const b of this.skipBodies) {
+    for (let k = 0; k < this.skipBodyCount; k++) {
+      const b = this.skipBodies[k]!;
       this.bodies.push({ index: this.frames[3]!.count, field: b.field, start: b.start, end: b.end });
     }
     this.valueDone(after);
@@ -775,7 +778,11 @@ export class JsonSplitter {
         const q = this.closingQuote(i + 1, end);
         if (q < 0) return -1;
         if (sp + off === 3 && key >= KEY_TEXT && sp <= 3 && (onPath >> sp) & 1) {
-          this.skipBodies.push({ field: key === KEY_TEXT ? 'text' : 'encoding', start: i, end: q + 1 });
+          this.skipBodies[this.skipBodyCount++] = {
+            field: key === KEY_TEXT ? 'text' : 'encoding',
+            start: i,
+            end: q + 1,
+          };
         }
         i = q + 1;
         st = SK_AFTER;
@@ -989,6 +996,8 @@ export class JsonSplitter {
       }
       if (same) return true;
     }
+    // An escape is 2 bytes or more for one character: an escaped key that is `name` is longer.
+    if (to - from <= name.length) return false;
     // An escaped key can still be `name`; keys are short, and a view per key would be garbage.
     let escaped = false;
     for (let i = from; i < to && !escaped; i++) escaped = data[i] === BSLASH;
