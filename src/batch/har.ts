@@ -63,7 +63,7 @@ export async function processHarEntries(
   const texts = new Map<number, { start: number; end: number }>();
   if (known !== undefined) {
     for (const s of known) {
-      if (s.field === 'encoding') encodings.set(s.index, jsonString(buf, s.start + 1, s.end + 1));
+      if (s.field === 'encoding') encodings.set(s.index, encodingAt(buf, s.start + 1, s.end + 1));
       else texts.set(s.index, { start: s.start + 1, end: s.end + 1 });
     }
   } else {
@@ -71,7 +71,7 @@ export async function processHarEntries(
     if (buf.indexOf(ENCODING_KEY) === -1) return engine.processJson(wrapped, source);
     for (const s of collectStrings(wrapped, NAMES, descend, want)) {
       const index = s.path[0] as number;
-      if (s.path[3] === 'encoding') encodings.set(index, jsonString(buf, s.start, s.end));
+      if (s.path[3] === 'encoding') encodings.set(index, encodingAt(buf, s.start, s.end));
       else texts.set(index, { start: s.start, end: s.end });
     }
   }
@@ -174,13 +174,29 @@ function byMark(output: Uint8Array, bodies: readonly Body[]): Edit[] | undefined
   const out = Buffer.from(output.buffer, output.byteOffset, output.byteLength);
   const edits: Edit[] = [];
   let at = 0;
+  // Where the stand-in was in the marked entries, after the previous one: when nothing between the
+  // two changed length, it is as far after the previous one in the output, and is looked at there
+  // first (most are: a search per body cost more than the rest of putting the bodies back).
+  let markedAt = 0;
+  let removed = 0;
   for (const b of bodies) {
-    const i = out.indexOf(MARK, at);
+    const marked = b.start - removed;
+    const guess = at + (marked - markedAt);
+    const i = markAt(out, guess) ? guess : out.indexOf(MARK, at);
     if (i < 0) return undefined;
     edits.push({ start: i, end: i + MARK.length, bytes: b.replacement });
     at = i + MARK.length;
+    markedAt = marked + MARK.length;
+    removed += b.end - b.start - MARK.length;
   }
   return out.indexOf(MARK, at) === -1 ? edits : undefined;
+}
+
+/** The marker is at `i` in `out`. */
+function markAt(out: Buffer, i: number): boolean {
+  if (i < 0 || i + MARK.length > out.length) return false;
+  for (let k = 0; k < MARK.length; k++) if (out[i + k] !== MARK[k]) return false;
+  return true;
 }
 
 /** The bodies' places found by walking the entries again. */
@@ -193,6 +209,18 @@ function byWalk(output: Uint8Array, bodies: readonly Body[], firstIndex: number)
       throw new Error(`HAR entry ${firstIndex + b.index} lost its response body in redaction`);
     return { start: at.start, end: at.end, bytes: b.replacement };
   });
+}
+
+const BASE64 = Buffer.from('"base64"');
+
+/** `encoding`'s value at [start, end) (quotes included): compared as bytes first (no string per body). */
+function encodingAt(buf: Buffer, start: number, end: number): string {
+  if (end - start === BASE64.length) {
+    let same = true;
+    for (let k = 0; k < BASE64.length && same; k++) same = buf[start + k] === BASE64[k];
+    if (same) return 'base64';
+  }
+  return jsonString(buf, start, end);
 }
 
 /**
