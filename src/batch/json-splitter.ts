@@ -679,7 +679,7 @@ export class JsonSplitter {
    * A container opening as a member of `parent` can be passed over whole, without a frame per nested
    * container: nothing in it is ever split (it is complete before the hold check runs), and it is not
    * one `alwaysSplit` may ask for. HAR entries too (`harBodies`): `skipContainer` notes their response
-   * bodies (measured: the splitter alone ~25% faster on a generated HAR, 15-20% on plain JSON).
+   * bodies (measured: the splitter alone ~15% faster on a generated HAR, 15-20% on plain JSON).
    */
   private maySkip(parent: Frame): boolean {
     return !(this.alwaysSplit !== undefined && parent.split && this.depth <= this.alwaysSplitDepth);
