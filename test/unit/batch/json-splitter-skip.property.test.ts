@@ -207,3 +207,47 @@ describe('JsonSplitter: passing containers over whole changes no event', () => {
     }
   });
 });
+
+describe('JsonSplitter: HAR entries passed over whole note their response bodies', () => {
+  // Entries as the splitter meets them: a base64 body, a JSON body full of \" and \\ escapes, keys
+  // spelled with escapes, look-alikes off the body's way, a body nested 40 deep before `response`.
+  const b64 = Buffer.from('{"access_token":"x"}').toString('base64');
+  const entries = [
+    `{"request":{"url":"a\\\\\\"b","postData":{"text":"not a body"}},"response":{"status":200,"content":{"size":3,"text":"${b64}","encoding":"base64"}}}`,
+    `{"response":{"content":{"text":"{\\"items\\":[\\"\\\\\\\\\\"]}\\\\","mimeType":"x"}},"text":"no"}`,
+    `{"deep":${'['.repeat(40)}${']'.repeat(40)},"respons\\u0065":{"c\\u006fntent":{"t\\u0065xt":"QUJD","encoding":"base64"}}}`,
+    `{"response":[{"content":{"text":"array: not a body"}}],"x":{"response":{"content":{"text":"nested: no"}}}}`,
+  ];
+  const doc = Buffer.from(`{"log":{"version":"1.2","entries":[\n${entries.join(',\n')}\n]}}`);
+  const opts = splitterOptions({ unitBytes: 100_000, blockBytes: 100_000, mode: 'har' });
+  /** The entries' body spans, as the splitter gives them with the batch of entries. */
+  const bodies = (events: Event[]) =>
+    events.filter((e) => e[0] === 'unit' && e[3] === '/log/entries').map((e) => e[8]);
+
+  it('at the offsets a walk of the entries finds, pushed whole', () => {
+    const at = (entry: number, needle: string, field: 'text' | 'encoding') => {
+      const batch = entries.join(',\n');
+      const start = batch.indexOf(needle, entries.slice(0, entry).join(',\n').length);
+      return { index: entry, field, start, end: start + needle.length };
+    };
+    expect(bodies(run(current, doc, [], opts))).toEqual([
+      [
+        at(0, `"${b64}"`, 'text'),
+        at(0, '"base64"', 'encoding'),
+        at(1, '"{\\"items\\":[\\"\\\\\\\\\\"]}\\\\"', 'text'),
+        at(2, '"QUJD"', 'text'),
+        at(2, '"base64"', 'encoding'),
+      ],
+    ]);
+  });
+
+  it('the same as the reference splitter (which walks every entry), cut anywhere once or byte by byte', () => {
+    const expected = run(reference, doc, [], opts);
+    for (let cut = 0; cut <= doc.length; cut++) {
+      expect(run(current, doc, [cut], opts)).toEqual(run(reference, doc, [cut], opts));
+    }
+    const bytewise = Array.from({ length: doc.length }, (_, i) => i);
+    expect(run(current, doc, bytewise, opts)).toEqual(run(reference, doc, bytewise, opts));
+    expect(run(current, doc, [], opts)).toEqual(expected);
+  });
+});

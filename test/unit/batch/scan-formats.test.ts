@@ -259,6 +259,44 @@ describe('scan: HAR', () => {
   });
 });
 
+describe('scan: HAR base64 bodies, redacted and not, in one batch', () => {
+  it('re-encodes only the bodies that changed and keeps every other byte, escapes included', async () => {
+    const dir = tempDir();
+    const b64 = (t: string) => Buffer.from(t).toString('base64');
+    // Bodies whose base64 holds '/', written as the JSON escape \/ in the HAR.
+    const clean = '{"note":"???~~~???"}';
+    const secret = JSON.stringify({ access_token: T2, note: '???~~~' });
+    expect(b64(clean)).toContain('/');
+    expect(b64(secret)).toContain('/');
+    const escaped = (t: string) => b64(t).replace(/\//g, '\\/');
+    const content = (text: string) =>
+      `{"size":1,"mimeType":"application/json","text":"${text}","encoding":"base64"}`;
+    const entry = (url: string, text: string) =>
+      `{"request":{"method":"GET","url":"${url}"},"response":{"status":200,"content":${content(text)}}}`;
+    const entries = [
+      entry(`https://a.example/?t=${T1}`, b64(secret)),
+      entry('https://a.example/clean', escaped(clean)),
+      entry('https://a.example/b', escaped(secret)),
+      entry('https://a.example/c', b64(clean)),
+    ];
+    const text = `{"log":{"version":"1.2","entries":[\n${entries.join(',\n')}\n]}}\n`;
+    writeFileSync(join(dir, 'mixed.har'), text);
+    const r = await scan({ inputs: [join(dir, 'mixed.har')], outDir: join(dir, 'out') });
+    const expected = `{"log":{"version":"1.2","entries":[\n${[
+      entry(`https://a.example/?t=${placeholderFor(T1)}`, b64(redacted(secret))),
+      entry('https://a.example/clean', escaped(clean)),
+      entry('https://a.example/b', b64(redacted(secret))),
+      entry('https://a.example/c', b64(clean)),
+    ].join(',\n')}\n]}}\n`;
+    expect(readFileSync(join(dir, 'out', 'mixed.har'), 'utf8')).toBe(expected);
+    expect(r.tokens.map((f) => [f.source.pointer, f.token.encoding])).toEqual([
+      ['/log/entries/0/request/url', []],
+      ['/log/entries/0/response/content/text', ['base64']],
+      ['/log/entries/2/response/content/text', ['base64']],
+    ]);
+  });
+});
+
 describe('scan: stdin and --out', () => {
   it('reads stdin and writes --out -', async () => {
     const text = `a ${T1}\nb\n`;

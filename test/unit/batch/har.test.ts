@@ -1,0 +1,177 @@
+// processHarEntries on its own, with an engine that swaps a word for a shorter or a longer one: exact
+// outputs for every way a batch of entries can change (the entries, the base64 bodies, both, neither),
+// whether the redacted entries are written over the job's own bytes (when they fit and nothing is read
+// after it is overwritten) or into a new buffer, and the input left as it was in the second case.
+import { describe, expect, it } from 'vitest';
+import { processHarEntries } from '../../../src/batch/har.ts';
+import type { AnyFinding, SourceRef } from '../../../src/model.ts';
+import type { Engine, RecordResult } from '../../../src/pipeline/types.ts';
+
+const SOURCE: SourceRef = { kind: 'file', name: 'x.har' };
+const b64 = (t: string) => Buffer.from(t).toString('base64');
+
+/** Swaps `word` for `to` (and more pairs) in entries (processJson) and in decoded bodies (processRecord). */
+function swapping(word: string, to: string, ...more: string[]): Engine {
+  const pairs = [[word, to]];
+  for (let i = 0; i + 1 < more.length; i += 2) pairs.push([more[i]!, more[i + 1]!]);
+  const swap = async (input: Uint8Array): Promise<RecordResult> => {
+    const text = Buffer.from(input).toString('latin1');
+    if (!pairs.some(([w]) => text.includes(w!))) return { output: input, findings: [], changed: false };
+    let out = text;
+    for (const [w, t] of pairs) out = out.split(w!).join(t!);
+    return { output: Buffer.from(out, 'latin1'), findings: [], changed: true };
+  };
+  return { processJson: swap, processRecord: swap } as unknown as Engine;
+}
+
+function entry(url: string, text: string, encoding = 'base64'): string {
+  return `{"request":{"url":"${url}"},"response":{"content":{"text":"${text}","encoding":"${encoding}"}}}`;
+}
+
+const ROOM = 256;
+
+/**
+ * `entries` framed as the splitter leaves them: `[`, the entries, `]`, in a buffer with room after
+ * (filled with 0xee: nothing may be written there, the buffer may hold other things).
+ */
+function framed(entries: string[]): Uint8Array {
+  const text = `[${entries.join(',\n')}]`;
+  const buffer = new ArrayBuffer(text.length + ROOM);
+  new Uint8Array(buffer).fill(0xee);
+  const bytes = new Uint8Array(buffer, 0, text.length);
+  bytes.set(Buffer.from(text, 'latin1'));
+  return bytes;
+}
+
+async function run(engine: Engine, entries: string[]) {
+  const wrapped = framed(entries);
+  const before = Buffer.from(wrapped);
+  const r = await processHarEntries(engine, wrapped, 0, SOURCE);
+  return {
+    text: Buffer.from(r.output).toString('latin1'),
+    changed: r.changed,
+    findings: r.findings as AnyFinding[],
+    overWrapped: r.output.buffer === wrapped.buffer,
+    inputKept: Buffer.compare(before, Buffer.from(wrapped)) === 0,
+    roomKept: new Uint8Array(wrapped.buffer, wrapped.byteLength, ROOM).every((b) => b === 0xee),
+  };
+}
+
+const body = '{"data":"WORD and more WORD"}';
+const clean = '{"data":"nothing here"}';
+
+describe('processHarEntries: redacted entries, exact bytes', () => {
+  it('entries shorter, bodies unchanged: written over the input', async () => {
+    const r = await run(swapping('WORD', 'W'), [entry('a/WORD', b64(clean)), entry('b', b64(clean))]);
+    expect(r.text).toBe(`[${[entry('a/W', b64(clean)), entry('b', b64(clean))].join(',\n')}]`);
+    expect(r.changed).toBe(true);
+    expect(r.overWrapped).toBe(true);
+  });
+
+  it('entries longer: a new buffer, the input untouched', async () => {
+    const r = await run(swapping('WORD', 'WORD-MUCH-LONGER'), [
+      entry('a/WORD', b64(clean)),
+      entry('b', b64(clean)),
+    ]);
+    expect(r.text).toBe(`[${[entry('a/WORD-MUCH-LONGER', b64(clean)), entry('b', b64(clean))].join(',\n')}]`);
+    expect(r.overWrapped).toBe(false);
+    expect(r.inputKept).toBe(true);
+  });
+
+  it('only bodies changed, shorter: written over the input; the other body kept byte for byte', async () => {
+    const escaped = b64(clean).replace(/=/g, '\\u003d');
+    const r = await run(swapping('WORD', 'W'), [entry('a', b64(body)), entry('b', escaped)]);
+    expect(r.text).toBe(
+      `[${[entry('a', b64(body.split('WORD').join('W'))), entry('b', escaped)].join(',\n')}]`,
+    );
+    expect(r.overWrapped).toBe(true);
+  });
+
+  it('only bodies changed, longer: a new buffer, the input untouched', async () => {
+    const r = await run(swapping('WORD', 'WORD-MUCH-LONGER'), [
+      entry('a', b64(body)),
+      entry('b', b64(clean)),
+    ]);
+    expect(r.text).toBe(
+      `[${[entry('a', b64(body.split('WORD').join('WORD-MUCH-LONGER'))), entry('b', b64(clean))].join(',\n')}]`,
+    );
+    expect(r.overWrapped).toBe(false);
+    expect(r.inputKept).toBe(true);
+  });
+
+  it('entries and bodies changed, an unchanged body after them moving down', async () => {
+    const r = await run(swapping('WORD', 'W'), [
+      entry('a/WORD', b64(body)),
+      entry('b/WORD', b64(clean)),
+      entry('c', b64(clean), 'utf8'),
+    ]);
+    expect(r.text).toBe(
+      `[${[entry('a/W', b64(body.split('WORD').join('W'))), entry('b/W', b64(clean)), entry('c', b64(clean), 'utf8')].join(',\n')}]`,
+    );
+    expect(r.overWrapped).toBe(true);
+  });
+
+  it('a body growing before an unchanged one that would have to move up: a new buffer', async () => {
+    // Entries shorter overall, but the first body grows: the second body's bytes would be overwritten
+    // before they are read if written in place.
+    const r = await run(swapping('WORD', 'WORD-MUCH-MUCH-LONGER'), [
+      entry('a', b64(body)),
+      entry('b', b64(clean)),
+    ]);
+    expect(r.text).toBe(
+      `[${[entry('a', b64(body.split('WORD').join('WORD-MUCH-MUCH-LONGER'))), entry('b', b64(clean))].join(',\n')}]`,
+    );
+    expect(r.overWrapped).toBe(false);
+    expect(r.inputKept).toBe(true);
+  });
+
+  it('a body growing, a later one shrinking more: no byte read after it is overwritten (a new buffer)', async () => {
+    const grows = '{"a":"GROW"}';
+    const shrinks = `{"a":"${'SHRINK-'.repeat(20)}"}`;
+    const r = await run(swapping('GROW', 'GROW-GROW-GROW', 'SHRINK-', 'S'), [
+      entry('a', b64(grows)),
+      entry('b', b64(clean)),
+      entry('c', b64(shrinks)),
+    ]);
+    expect(r.text).toBe(
+      `[${[entry('a', b64('{"a":"GROW-GROW-GROW"}')), entry('b', b64(clean)), entry('c', b64(`{"a":"${'S'.repeat(20)}"}`))].join(',\n')}]`,
+    );
+    expect(r.overWrapped).toBe(false);
+    expect(r.inputKept).toBe(true);
+    expect(r.roomKept).toBe(true);
+  });
+
+  it('redacted entries longer than the input, unchanged bodies all before the growth: a new buffer', async () => {
+    const r = await run(swapping('GROW', 'GROW-GROW-GROW'), [
+      entry('a', b64(clean)),
+      entry('b/GROW', 'plain', 'utf8'),
+    ]);
+    expect(r.text).toBe(
+      `[${[entry('a', b64(clean)), entry('b/GROW-GROW-GROW', 'plain', 'utf8')].join(',\n')}]`,
+    );
+    expect(r.overWrapped).toBe(false);
+    expect(r.inputKept).toBe(true);
+    expect(r.roomKept).toBe(true);
+  });
+
+  it('an engine that broke the shape: a new buffer, the input kept (for the fallback to text)', async () => {
+    const engine = swapping('WORD', 'W');
+    const json = engine.processJson;
+    engine.processJson = async (input, source) => {
+      const r = await json(input, source);
+      return { ...r, output: r.output.subarray(0, r.output.length - 1) };
+    };
+    const r = await run(engine, [entry('a', b64(clean)), entry('b/WORD', b64(clean))]);
+    expect(r.text).toBe(`[${[entry('a', b64(clean)), entry('b/W', b64(clean))].join(',\n')}`);
+    expect(r.overWrapped).toBe(false);
+    expect(r.inputKept).toBe(true);
+  });
+
+  it('nothing changed: the input itself', async () => {
+    const r = await run(swapping('WORD', 'W'), [entry('a', b64(clean)), entry('b', 'not base64', 'utf8')]);
+    expect(r.text).toBe(`[${[entry('a', b64(clean)), entry('b', 'not base64', 'utf8')].join(',\n')}]`);
+    expect(r.changed).toBe(false);
+    expect(r.overWrapped).toBe(true);
+    expect(r.inputKept).toBe(true);
+  });
+});
