@@ -109,7 +109,8 @@ export function createTeddy(
       for (let a = s; a < e; a += PIECE) {
         const positions = Math.min(PIECE, e - a);
         const copied = Math.min(e, a + positions + overlap) - a;
-        mem.set(buf.subarray(a, a + copied), INPUT);
+        // A whole buffer (a record) is copied as is: no subarray view to make.
+        mem.set(a === 0 && copied === buf.length ? buf : buf.subarray(a, a + copied), INPUT);
         mem.fill(0, INPUT + copied, INPUT + copied + PAD);
         const n = find(0, positions, nlit);
         for (let h = 0; h < n; h++) {
