@@ -124,7 +124,13 @@ async function produceInput(brokers: string, topic: string, records: Buffer[]): 
 }
 
 /** The plain pipeline: the same consume-transform-produce and commits, with the identity transform. */
-async function runPlain(brokers: string, input: string, output: string, mode: Mode): Promise<number> {
+async function runPlain(
+  brokers: string,
+  input: string,
+  output: string,
+  mode: Mode,
+  concurrency = 1,
+): Promise<number> {
   const kafka = kafkaClient(brokers);
   const group = `plain-${randomUUID().slice(0, 8)}`;
   const consumer: Consumer = kafka.consumer({
@@ -157,12 +163,14 @@ async function runPlain(brokers: string, input: string, output: string, mode: Mo
     return p;
   };
   let done = 0;
+  let sendQueue: Promise<void> = Promise.resolve();
   lastBatches = 0;
   await consumer.connect();
   await consumer.subscribe({ topic: input, fromBeginning: true });
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: concurrency,
     eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }) => {
       const messages = batch.messages.map((m) => ({
         key: m.key,
@@ -186,7 +194,13 @@ async function runPlain(brokers: string, input: string, output: string, mode: Mo
           throw error;
         }
       } else {
-        await producer.send({ topic: output, messages, acks: -1 });
+        // One send at a time on the shared idempotent producer, as the processor does.
+        const send = sendQueue.then(() => producer.send({ topic: output, messages, acks: -1 }));
+        sendQueue = send.then(
+          () => {},
+          () => {},
+        );
+        await send;
         await commitOffsetsIfNecessary({
           topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }],
         });
@@ -362,6 +376,7 @@ async function main(): Promise<void> {
         const suffix = randomUUID().slice(0, 8);
         await createTopics(brokers, [
           `bench-plain-${suffix}`,
+          `bench-plain-x-${suffix}`,
           `bench-out-${suffix}`,
           `bench-findings-${suffix}`,
           `bench-quarantine-${suffix}`,
@@ -379,6 +394,10 @@ async function main(): Promise<void> {
           [`plain ${mode}`, () => runPlain(brokers, input, `bench-plain-${suffix}`, mode)],
           [`processor ${mode}`, () => runProcessor(brokers, engine, input, suffix, mode)],
           [`pass-through ${mode}`, () => runProcessor(brokers, passThrough(engine), input, suffix2, mode)],
+          [
+            `plain x${CONCURRENCY} ${mode}`,
+            () => runPlain(brokers, input, `bench-plain-x-${suffix}`, mode, CONCURRENCY),
+          ],
           [
             `processor x${CONCURRENCY} ${mode}`,
             () => runProcessor(brokers, engine, input, suffix3, mode, CONCURRENCY),
