@@ -19,7 +19,17 @@
 // measurement 3 times, interleaved, and prints the median and the range; part of `npm run bench`)
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  createWriteStream,
+  fsyncSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -429,6 +439,13 @@ export async function runScanBench(): Promise<void> {
     const warmHar = join(dir, 'warm.har');
     await makeJsonl(warmJsonl, Math.min(64 * 1024 ** 2, Math.ceil(JSONL_BYTES / 8)), toks);
     await makeHar(warmHar, Math.min(32 * 1024 ** 2, Math.ceil(HAR_BYTES / 8)), toks);
+    // Written to disk now, not by the kernel's writeback in the middle of the timed scans (its
+    // threads would take CPU from them on a small machine).
+    for (const f of [jsonl, har, warmJsonl, warmHar]) {
+      const fd = openSync(f, 'r');
+      fsyncSync(fd);
+      closeSync(fd);
+    }
     process.stdout.write(
       `\nscan benchmark (BENCH_SCALE=${SCALE}, ${availableParallelism()} cores, load average ${loadavg()[0]!.toFixed(2)}; inputs generated in ${((performance.now() - t0) / 1000).toFixed(1)} s${RUNS > 1 ? `; median of ${RUNS} interleaved runs, range below` : ''})\n`,
     );
