@@ -720,51 +720,12 @@ export class JsonSplitter {
         lineStart = i;
         continue;
       }
-      if (st === SK_AFTER) {
-        const isArray = stack[sp - 1] === 1;
-        if (c === COMMA) {
-          st = isArray ? SK_VALUE : SK_KEY;
-          i++;
-          continue;
-        }
-        if ((c === RBRACKET && isArray) || (c === RBRACE && !isArray)) {
-          i++;
-          if (--sp === 0) {
-            this.line += lines;
-            if (lineStart >= 0) this.lineStart = lineStart;
-            return i;
-          }
-          continue;
-        }
-        return -1;
-      }
-      if (st === SK_COLON) {
-        if (c !== COLON) return -1;
-        st = SK_VALUE;
-        i++;
-        continue;
-      }
-      if (st === SK_FIRST_KEY || st === SK_KEY) {
-        if (c === RBRACE && st === SK_FIRST_KEY) {
-          i++;
-          if (--sp === 0) {
-            this.line += lines;
-            if (lineStart >= 0) this.lineStart = lineStart;
-            return i;
-          }
-          st = SK_AFTER;
-          continue;
-        }
-        if (c !== QUOTE) return -1;
-        const q = this.closingQuote(i + 1, end);
-        if (q < 0) return -1;
-        key = sp <= 3 && (onPath >> sp) & 1 ? this.harKey(sp + off, i, q + 1) : KEY_OTHER;
-        i = q + 1;
-        st = SK_COLON;
-        continue;
-      }
-      // SK_VALUE or SK_FIRST_ELEM
-      if (c === RBRACKET && st === SK_FIRST_ELEM) {
+      // The top container closes: after a member or element, or empty (SK_FIRST_* imply its kind).
+      if (
+        (c === RBRACKET || c === RBRACE) &&
+        (c === RBRACKET) === (stack[sp - 1] === 1) &&
+        (st === SK_AFTER || st === SK_FIRST_KEY || st === SK_FIRST_ELEM)
+      ) {
         i++;
         if (--sp === 0) {
           this.line += lines;
@@ -774,6 +735,28 @@ export class JsonSplitter {
         st = SK_AFTER;
         continue;
       }
+      if (st === SK_AFTER) {
+        if (c !== COMMA) return -1;
+        st = stack[sp - 1] === 1 ? SK_VALUE : SK_KEY;
+        i++;
+        continue;
+      }
+      if (st === SK_COLON) {
+        if (c !== COLON) return -1;
+        st = SK_VALUE;
+        i++;
+        continue;
+      }
+      if (st === SK_FIRST_KEY || st === SK_KEY) {
+        if (c !== QUOTE) return -1;
+        const q = this.closingQuote(i + 1, end);
+        if (q < 0) return -1;
+        key = sp <= 3 && (onPath >> sp) & 1 ? this.harKey(sp + off, i, q + 1) : KEY_OTHER;
+        i = q + 1;
+        st = SK_COLON;
+        continue;
+      }
+      // SK_VALUE or SK_FIRST_ELEM
       if (c === QUOTE) {
         const q = this.closingQuote(i + 1, end);
         if (q < 0) return -1;
