@@ -33,6 +33,12 @@ export interface FullEngine extends Engine {
     source: SourceRef,
     error: ProcessingError,
   ): RecordResult & { failed: ProcessingError };
+  /**
+   * processRecord, answered at once (no promise) when the record needs no token analysis: no token,
+   * too large, or over the scan budget. The Kafka transform's per-record path: most records hold no
+   * token, and a promise per record is most of what such a record costs.
+   */
+  processRecordNow(input: Uint8Array, source: SourceRef): RecordResult | Promise<RecordResult>;
 }
 
 const NO_FINDINGS: AnyFinding[] = [];
@@ -304,11 +310,13 @@ export function createEngine(options: EngineOptions): FullEngine {
   };
 
   /** One scan; only a record with tokens is checked for being JSON (for pointers). R7 holds either way. */
-  const processRecord = async (input: Uint8Array, source: SourceRef): Promise<RecordResult> => {
+  const processRecordNow = (input: Uint8Array, source: SourceRef): RecordResult | Promise<RecordResult> => {
     const scanned = scanRecord(input, source);
     if ('output' in scanned) return scanned;
     return redact(input, scanned, byPointer(input, source, true), source);
   };
+  const processRecord = async (input: Uint8Array, source: SourceRef): Promise<RecordResult> =>
+    processRecordNow(input, source);
 
   const createChunkRedactor = (source: SourceRef): ChunkRedactor =>
     createChunked(processChunk, policy.limits.maxTokenLength, source);
@@ -355,6 +363,7 @@ export function createEngine(options: EngineOptions): FullEngine {
     processJson,
     processLines,
     processRecord,
+    processRecordNow,
     createChunkRedactor,
     failClosed,
   };

@@ -35,6 +35,8 @@ function countValue(n: number): Buffer {
 /** Bound of the per-transform cache of header values (the sets are small; this only caps a surprise). */
 const MAX_CACHED_VALUES = 4096;
 
+const NO_FINDINGS: readonly AnyFinding[] = Object.freeze([]);
+
 /** Records between two `tick` calls of a batch. */
 const TICK_EVERY = 256;
 
@@ -195,13 +197,56 @@ export class BatchTransform {
     return { headers: out, changed };
   }
 
-  async #record(r: InputRecord, out: OutputRecord[], stats: BatchStats): Promise<void> {
+  /**
+   * One record's outputs, appended to `out`. Synchronous (no promise) for the common record: no
+   * headers, a key too short to hold a token, and a value the engine answers at once (no token).
+   */
+  #record(r: InputRecord, out: OutputRecord[], stats: BatchStats): Promise<void> | undefined {
+    const value = r.value;
+    if ((r.key === null || r.key.length < MIN_SCAN_BYTES) && value !== null && noHeaders(r.headers)) {
+      const source: SourceRef = { kind: 'kafka', topic: r.topic, partition: r.partition, offset: r.offset };
+      let now: RecordResult | Promise<RecordResult>;
+      if (value.length > this.#o.maxRecordBytes) now = this.#tooLarge(value, source);
+      else {
+        try {
+          now = this.#engine.processRecordNow(value, source);
+        } catch (error) {
+          now = this.#engine.failClosed(value, source, errorOf(error));
+        }
+      }
+      if (!(now instanceof Promise)) {
+        this.#emit(r, source, r.key, {}, NO_FINDINGS, false, now, out, stats);
+        return undefined;
+      }
+      return this.#settle(r, value, source, now, out, stats);
+    }
+    return this.#recordParts(r, out, stats);
+  }
+
+  async #settle(
+    r: InputRecord,
+    value: Buffer,
+    source: SourceRef,
+    pending: Promise<RecordResult>,
+    out: OutputRecord[],
+    stats: BatchStats,
+  ): Promise<void> {
+    let result: RecordResult;
+    try {
+      result = await pending;
+    } catch (error) {
+      result = this.#engine.failClosed(value, source, errorOf(error));
+    }
+    this.#emit(r, source, r.key, {}, NO_FINDINGS, false, result, out, stats);
+  }
+
+  /** A record with headers or a long key: each part scanned (as text), then the value. */
+  async #recordParts(r: InputRecord, out: OutputRecord[], stats: BatchStats): Promise<void> {
     const source: SourceRef = { kind: 'kafka', topic: r.topic, partition: r.partition, offset: r.offset };
     const findings: AnyFinding[] = [];
     let changed = false;
 
     let key: Buffer | null = r.key;
-    // Short keys (most) cannot hold a token: checked here, not in the async #part (no promise per record).
     if (key !== null && key.length >= MIN_SCAN_BYTES) {
       const k = await this.#part(key, source, 'key', findings);
       if (k !== key) changed = true;
@@ -215,14 +260,8 @@ export class BatchTransform {
       headers = h.headers;
     }
 
-    if (r.value === null) {
-      stats.tombstones++;
-      headers[FINDINGS_HEADER] = countValue(findings.length);
-      out.push({ topic: this.#o.outputTopic, partition: r.partition, key, value: null, headers });
-      bump(stats.out, this.#o.outputTopic);
-    } else {
-      // The value scan, inline (not through an async helper): one promise less per record.
-      let result: RecordResult & { failed?: ProcessingError };
+    let result: RecordResult | undefined;
+    if (r.value !== null) {
       if (r.value.length > this.#o.maxRecordBytes) result = this.#tooLarge(r.value, source);
       else {
         try {
@@ -232,6 +271,35 @@ export class BatchTransform {
           result = this.#engine.failClosed(r.value, source, errorOf(error));
         }
       }
+    }
+    this.#emit(r, source, key, headers, findings, changed, result, out, stats);
+  }
+
+  /**
+   * The outputs of a record whose key and headers are done (`findings` and `changed` so far) and
+   * whose value gave `result` (none for a tombstone): the redacted or quarantine record, then the
+   * findings records.
+   */
+  #emit(
+    r: InputRecord,
+    source: SourceRef,
+    key: Buffer | null,
+    headers: OutputHeaders,
+    keyAndHeaderFindings: readonly AnyFinding[],
+    changedSoFar: boolean,
+    valueResult: RecordResult | undefined,
+    out: OutputRecord[],
+    stats: BatchStats,
+  ): void {
+    let changed = changedSoFar;
+    let findings = keyAndHeaderFindings;
+    if (r.value === null || valueResult === undefined) {
+      stats.tombstones++;
+      headers[FINDINGS_HEADER] = countValue(findings.length);
+      out.push({ topic: this.#o.outputTopic, partition: r.partition, key, value: null, headers });
+      bump(stats.out, this.#o.outputTopic);
+    } else {
+      let result: RecordResult & { failed?: ProcessingError } = valueResult;
       const fixed = outputBytes(key, headers);
       if (result.failed === undefined && fixed + result.output.length > this.#o.maxOutputBytes) {
         result = this.#engine.failClosed(
@@ -243,7 +311,8 @@ export class BatchTransform {
           ),
         );
       }
-      for (const f of result.findings) findings.push(f);
+      if (result.findings.length > 0)
+        findings = findings.length === 0 ? result.findings : [...findings, ...result.findings];
       if (result.changed) changed = true;
       headers[FINDINGS_HEADER] = countValue(findings.length);
       if (result.failed !== undefined) {
@@ -323,7 +392,8 @@ export class BatchTransform {
       if (tick !== undefined && ++n % TICK_EVERY === 0) await tick();
       const mark = records.length;
       try {
-        await this.#record(r, records, stats);
+        const pending = this.#record(r, records, stats);
+        if (pending !== undefined) await pending;
       } catch (error) {
         // A bug of ours, not bad input (the engine's failures are caught above). The record still
         // gets exactly one output, and it is the safest one: metadata only, nothing of the input.

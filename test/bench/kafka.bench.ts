@@ -336,8 +336,15 @@ async function runProcessor(
  * `processor`, what scanning, redaction and findings cost.
  */
 function passThrough(engine: FullEngine): FullEngine {
-  const nothing = async (input: Uint8Array) => ({ output: input, findings: [], changed: false });
-  return { ...engine, processText: nothing, processJson: nothing, processRecord: nothing };
+  const none = (input: Uint8Array) => ({ output: input, findings: [], changed: false });
+  const nothing = async (input: Uint8Array) => none(input);
+  return {
+    ...engine,
+    processText: nothing,
+    processJson: nothing,
+    processRecord: nothing,
+    processRecordNow: none,
+  };
 }
 
 async function main(): Promise<void> {

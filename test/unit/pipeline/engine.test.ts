@@ -210,6 +210,28 @@ describe('sources, lines and pointers', () => {
     const x = await engine.processRecord(Buffer.from(`{"k": ${t}`), { kind: 'kafka' });
     expect(tokenFindings(x.findings)[0]!.source.line).toBe(1);
   });
+
+  it('processRecordNow answers at once without a token, with a promise with one; results as processRecord', async () => {
+    const engine = await testEngine();
+    const t = await jwsES256({ sub: 'x' });
+    const source = { kind: 'kafka' as const, topic: 'in', partition: 0, offset: '1' };
+    const clean = Buffer.from('{"msg":"nothing to see here, no token at all"}');
+    const now = engine.processRecordNow(clean, source);
+    expect(now).not.toBeInstanceOf(Promise);
+    expect(now).toEqual({ output: clean, findings: [], changed: false });
+    const big = Buffer.from(`${t} ${'x'.repeat(engine.policy.limits.maxRecordBytes)}`);
+    const tooLarge = engine.processRecordNow(big, source);
+    expect(tooLarge).not.toBeInstanceOf(Promise);
+    expect((tooLarge as Awaited<typeof tooLarge>).findings.map((f) => f.rule)).toEqual(['processing-error']);
+    const withToken = Buffer.from(JSON.stringify({ k: t }));
+    const later = engine.processRecordNow(withToken, source);
+    expect(later).toBeInstanceOf(Promise);
+    const a = await later;
+    const b = await engine.processRecord(withToken, source);
+    expect(text(a.output)).toBe(text(b.output));
+    expect(a.findings.map((f) => f.id)).toEqual(b.findings.map((f) => f.id));
+    expect(tokenFindings(a.findings)[0]!.source.pointer).toBe('/k');
+  });
 });
 
 describe('fail closed (R6)', () => {

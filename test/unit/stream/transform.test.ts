@@ -138,17 +138,38 @@ describe('BatchTransform', () => {
     expect(q.value).toEqual(Buffer.alloc(0));
   });
 
-  it('never throws: an engine failure quarantines the record, masked', async () => {
+  it.each([
+    ['a rejected promise', 'async'],
+    ['a synchronous throw', 'sync'],
+  ] as const)('never throws: an engine failure (%s) quarantines the record, masked', async (_, how) => {
+    const error = new RangeError(`Maximum call stack size exceeded near ${k8s}`);
     const boom = async (): Promise<never> => {
-      throw new RangeError(`Maximum call stack size exceeded near ${k8s}`);
+      throw error;
     };
-    const failing: FullEngine = { ...engine, processText: boom, processJson: boom, processRecord: boom };
+    const now =
+      how === 'async'
+        ? boom
+        : (): never => {
+            throw error;
+          };
+    const failing: FullEngine = {
+      ...engine,
+      processText: boom,
+      processJson: boom,
+      processRecord: boom,
+      processRecordNow: now,
+    };
     const t = new BatchTransform(failing, OPTIONS);
-    const input = record(`boom ${k8s}`);
-    const { records } = await t.run({ records: [input] });
-    const q = records[0]!;
-    expect(q.topic).toBe('quarantine');
-    expect(h(q, ERROR_HEADER)).toBe('processing-failed');
+    // One record through the per-record fast path (no headers, short key), one through the parts path.
+    const bare = record(`boom ${k8s}`, { headers: {} });
+    const withHeader = record(`boom ${k8s}`);
+    const { records } = await t.run({ records: [bare, withHeader] });
+    expect(records.map((q) => [q.topic, h(q, ERROR_HEADER), h(q, FINDINGS_HEADER)])).toEqual([
+      ['quarantine', 'processing-failed', '1'],
+      ['findings', undefined, undefined],
+      ['quarantine', 'processing-failed', '1'],
+      ['findings', undefined, undefined],
+    ]);
     const all = records.map((r) => `${text(r.value)} ${JSON.stringify(r.headers)}`).join('\n');
     expect(all).not.toContain(k8s);
     expect(all).not.toContain(k8s.split('.')[2]);
