@@ -1,6 +1,8 @@
 // The one place that talks to kafkajs. Everything it hands out is typed with ./types.ts.
-// First, before kafkajs loads: its record-header encoder is replaced (see kafkajs-header.ts).
+// First, before kafkajs loads: its record-header, record and record-batch encoders are replaced
+// (see kafkajs-header.ts and kafkajs-records.ts).
 import './kafkajs-header.ts';
+import './kafkajs-records.ts';
 import {
   type Admin,
   CompressionTypes,
