@@ -14,11 +14,7 @@
 // with kafkajs' own encoder), and where the patch cannot apply (another kafkajs version, or a record
 // encoded before this module loaded) kafkajs' encoder stays and only speed differs. `headerPatch`
 // says which.
-import { createRequire, Module } from 'node:module';
-import { dirname, join } from 'node:path';
-
-/** The kafkajs version whose header encoder this replaces (its format is Kafka's, but its internals are not an API). */
-const KAFKAJS_VERSION = '2.2.4';
+import { exportsOf, kafkajsFiles, loaded, type PatchState, replaceModule } from './kafkajs-patch.ts';
 
 /** What kafkajs' record encoder reads of a header encoder: the bytes (`buffer`) and, checked, `buf`. */
 export interface EncodedHeader {
@@ -79,38 +75,18 @@ export function encodeHeader({ key, value }: { key: unknown; value: unknown }): 
   return { buf, buffer: buf };
 }
 
-export interface HeaderPatchState {
-  applied: boolean;
-  /** Why kafkajs' own encoder stays, when it does. */
-  reason?: string;
-}
+export type HeaderPatchState = PatchState;
 
-function install(): HeaderPatchState {
-  const require = createRequire(import.meta.url);
-  let root: string;
-  let version: string;
-  try {
-    root = dirname(require.resolve('kafkajs/package.json'));
-    version = (require('kafkajs/package.json') as { version: string }).version;
-  } catch {
-    return { applied: false, reason: 'kafkajs not found' };
-  }
-  if (version !== KAFKAJS_VERSION)
-    return { applied: false, reason: `kafkajs ${version}, patch made for ${KAFKAJS_VERSION}` };
-  const protocol = join(root, 'src', 'protocol', 'recordBatch');
-  const headerPath = join(protocol, 'header', 'v0', 'index.js');
-  const recordPath = join(protocol, 'record', 'v0', 'index.js');
-  const cache = require.cache;
-  if (cache[recordPath] !== undefined && cache[headerPath]?.exports !== encodeHeader)
-    return { applied: false, reason: 'kafkajs encoded a record before the patch' };
-  if (cache[headerPath]?.exports === encodeHeader) return { applied: true };
-  const m = new Module(headerPath);
-  m.filename = headerPath;
-  m.loaded = true;
-  m.exports = encodeHeader;
-  cache[headerPath] = m;
+function install(): PatchState {
+  const files = kafkajsFiles();
+  if (!('path' in files)) return { applied: false, reason: files.reason };
+  const headerPath = files.path('src', 'protocol', 'recordBatch', 'header', 'v0', 'index.js');
+  const recordPath = files.path('src', 'protocol', 'recordBatch', 'record', 'v0', 'index.js');
+  if (exportsOf(headerPath) === encodeHeader) return { applied: true };
+  if (loaded(recordPath)) return { applied: false, reason: 'kafkajs encoded a record before the patch' };
+  replaceModule(headerPath, encodeHeader);
   return { applied: true };
 }
 
 /** Whether kafkajs encodes record headers with encodeHeader in this process. */
-export const headerPatch: HeaderPatchState = install();
+export const headerPatch: PatchState = install();

@@ -17,11 +17,15 @@
 // compressed batch, keys, values or headers that are neither strings nor Buffers, deltas beyond
 // 2^30) goes to kafkajs' own encoder, unchanged. test/unit/kafka/kafkajs-records.test.ts compares
 // the bytes with kafkajs' encoders.
-import { createRequire, Module } from 'node:module';
-import { dirname, join } from 'node:path';
 import { headerPatch } from './kafkajs-header.ts';
-
-const KAFKAJS_VERSION = '2.2.4';
+import {
+  exportsOf,
+  kafkajsFiles,
+  kafkajsRequire,
+  loaded,
+  type PatchState,
+  replaceModule,
+} from './kafkajs-patch.ts';
 
 /** What kafkajs' encoders read of an encoded record or batch: `buf` (checked) and `buffer`, and `size()`. */
 export interface EncodedBytes {
@@ -316,63 +320,39 @@ export function encodeBatch(Long: LongStatic, input: BatchInput): EncodedBytes {
   return new Encoded(buf);
 }
 
-export interface RecordsPatchState {
-  applied: boolean;
-  /** Why kafkajs' own encoders stay, when they do. */
-  reason?: string;
+const PATCHED = Symbol.for('jwt-redactor.kafkajs-records');
+
+function isPatched(x: unknown): boolean {
+  return typeof x === 'function' && (x as unknown as Record<symbol, unknown>)[PATCHED] === true;
 }
 
-function install(): RecordsPatchState {
+function install(): PatchState {
   if (!headerPatch.applied)
     return { applied: false, reason: `header encoder not replaced (${headerPatch.reason})` };
-  const require = createRequire(import.meta.url);
-  let root: string;
-  let version: string;
-  try {
-    root = dirname(require.resolve('kafkajs/package.json'));
-    version = (require('kafkajs/package.json') as { version: string }).version;
-  } catch {
-    return { applied: false, reason: 'kafkajs not found' };
-  }
-  if (version !== KAFKAJS_VERSION)
-    return { applied: false, reason: `kafkajs ${version}, patch made for ${KAFKAJS_VERSION}` };
-  const protocol = join(root, 'src', 'protocol');
-  const recordPath = join(protocol, 'recordBatch', 'record', 'v0', 'index.js');
-  const batchPath = join(protocol, 'recordBatch', 'v0', 'index.js');
-  const producePath = join(protocol, 'requests', 'produce', 'v3', 'request.js');
-  const cache = require.cache;
-  const record = cache[recordPath];
-  const batch = cache[batchPath];
-  if (record?.exports?.[PATCHED] === true && batch?.exports?.RecordBatch?.[PATCHED] === true)
-    return { applied: true };
-  if (cache[producePath] !== undefined)
+  const files = kafkajsFiles();
+  if (!('path' in files)) return { applied: false, reason: files.reason };
+  const recordPath = files.path('src', 'protocol', 'recordBatch', 'record', 'v0', 'index.js');
+  const batchPath = files.path('src', 'protocol', 'recordBatch', 'v0', 'index.js');
+  const producePath = files.path('src', 'protocol', 'requests', 'produce', 'v3', 'request.js');
+  const batchExports = exportsOf(batchPath) as { RecordBatch?: unknown } | undefined;
+  if (isPatched(exportsOf(recordPath)) && isPatched(batchExports?.RecordBatch)) return { applied: true };
+  if (loaded(producePath))
     return { applied: false, reason: 'kafkajs encoded a produce request before the patch' };
 
   // kafkajs' own encoders, kept for what is not written here.
-  const kafkajsRecord = require(recordPath) as (r: RecordInput) => EncodedBytes;
-  const kafkajsBatchModule = require(batchPath) as { RecordBatch: BatchEncoder; MAGIC_BYTE: number };
-  const Long = require(join(root, 'src', 'utils', 'long.js')) as LongStatic;
+  const kafkajsRecord = kafkajsRequire(recordPath) as (r: RecordInput) => EncodedBytes;
+  const kafkajsBatchModule = kafkajsRequire(batchPath) as { RecordBatch: BatchEncoder; MAGIC_BYTE: number };
+  const Long = kafkajsRequire(files.path('src', 'utils', 'long.js')) as LongStatic;
 
   const fastRecord: RecordEncoder = (r) => encodeRecord(r) ?? kafkajsRecord(r);
   const fastBatch: BatchEncoder = async (b) =>
     (b.compression ?? 0) === 0 ? encodeBatch(Long, b) : kafkajsBatchModule.RecordBatch(b);
   Object.defineProperty(fastRecord, PATCHED, { value: true });
   Object.defineProperty(fastBatch, PATCHED, { value: true });
-
-  setExports(cache, recordPath, fastRecord);
-  setExports(cache, batchPath, { ...kafkajsBatchModule, RecordBatch: fastBatch });
+  replaceModule(recordPath, fastRecord);
+  replaceModule(batchPath, { ...kafkajsBatchModule, RecordBatch: fastBatch });
   return { applied: true };
 }
 
-const PATCHED = Symbol.for('jwt-redactor.kafkajs-records');
-
-function setExports(cache: NodeJS.Require['cache'], path: string, exports: unknown): void {
-  const m = new Module(path);
-  m.filename = path;
-  m.loaded = true;
-  m.exports = exports;
-  cache[path] = m;
-}
-
 /** Whether kafkajs encodes records and record batches with encodeRecord/encodeBatch in this process. */
-export const recordsPatch: RecordsPatchState = install();
+export const recordsPatch: PatchState = install();

@@ -11,6 +11,9 @@
 // BENCH_RECORDS (default 60000), BENCH_PARTITIONS (default 3), BENCH_ROUNDS (default 2: best of),
 // BENCH_ONLY (names as printed, comma separated), BENCH_CPU_PROF (a directory: one CPU profile of
 // each measured window).
+// First: the product's kafkajs replacements (src/kafka/client.ts) must be in place before kafkajs
+// loads, as in the CLI; both pipelines below then run on them.
+import '../../src/kafka/client.ts';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -23,7 +26,9 @@ import {
 } from '../../scripts/kafka/broker.ts';
 import { resolveOptions } from '../../src/cli/options.ts';
 import { createKafkaClient, createTopicsSettled } from '../../src/kafka/index.ts';
+import { groupingPatch } from '../../src/kafka/kafkajs-grouping.ts';
 import { headerPatch } from '../../src/kafka/kafkajs-header.ts';
+import { recordsPatch } from '../../src/kafka/kafkajs-records.ts';
 import { engineFromConfig, type FullEngine } from '../../src/pipeline/index.ts';
 import {
   createStreamLogger,
@@ -373,7 +378,7 @@ async function main(): Promise<void> {
       `Kafka pipeline benchmark: ${RECORDS} records of ~${RECORD_BYTES} B (${mb.toFixed(1)} MB, 10% with a token), ${PARTITIONS} partitions, best of ${ROUNDS}`,
     );
     console.log(
-      `broker ${brokers}, node ${process.version}, kafkajs 2.2.4, record headers encoded by ${headerPatch.applied ? 'src/kafka/kafkajs-header.ts' : `kafkajs (${headerPatch.reason})`}`,
+      `broker ${brokers}, node ${process.version}, kafkajs 2.2.4, for both pipelines: record headers encoded by ${headerPatch.applied ? 'src/kafka/kafkajs-header.ts' : `kafkajs (${headerPatch.reason})`}, records and batches by ${recordsPatch.applied ? 'src/kafka/kafkajs-records.ts' : `kafkajs (${recordsPatch.reason})`}, messages grouped by ${groupingPatch.applied ? 'src/kafka/kafkajs-grouping.ts' : `kafkajs (${groupingPatch.reason})`}`,
     );
 
     const best = new Map<string, number>();
