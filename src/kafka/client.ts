@@ -1,7 +1,8 @@
 // The one place that talks to kafkajs. Everything it hands out is typed with ./types.ts.
-// First, before kafkajs loads: its record-header, record and record-batch encoders and its grouping
-// of messages by partition are replaced (see kafkajs-header.ts, kafkajs-records.ts, kafkajs-grouping.ts).
-import './kafkajs-grouping.ts';
+// First, before kafkajs loads: its record-header, record and record-batch encoders, its grouping of
+// messages by partition and its partitioner's key hash are replaced (see kafkajs-header.ts,
+// kafkajs-records.ts, kafkajs-producer.ts).
+import './kafkajs-producer.ts';
 import './kafkajs-header.ts';
 import './kafkajs-records.ts';
 import {

@@ -1,5 +1,5 @@
 // Shared by the kafkajs module replacements (kafkajs-header.ts, kafkajs-records.ts,
-// kafkajs-grouping.ts): where the installed kafkajs is, whether it is the version a replacement was
+// kafkajs-producer.ts): where the installed kafkajs is, whether it is the version a replacement was
 // made for, and how a module is put in the require cache in its place.
 import { createRequire, Module } from 'node:module';
 import { dirname, join } from 'node:path';

@@ -128,18 +128,41 @@ function bytesOf(v: unknown): number | undefined {
   return undefined;
 }
 
-function writeBytes(buf: Buffer, at: number, v: unknown, len: number): number {
-  let i = writeVarInt(buf, at, len);
-  if (len > 0) {
-    if (typeof v === 'string') i += buf.write(v, i, len, 'utf8');
-    else i += (v as Buffer).copy(buf, i);
-  }
-  return i;
+/** Below this many bytes a copy is a loop here: cheaper than a call into Buffer#copy's native code. */
+const SMALL_COPY = 32;
+
+function copyInto(buf: Buffer, at: number, src: Buffer): number {
+  const n = src.length;
+  if (n < SMALL_COPY) for (let k = 0; k < n; k++) buf[at + k] = src[k]!;
+  else src.copy(buf, at);
+  return at + n;
 }
 
-function writeHeader(buf: Buffer, at: number, name: string, nameLen: number, value: unknown): number {
-  let i = writeVarInt(buf, at, nameLen);
-  i += buf.write(name, i, nameLen, 'utf8');
+function writeBytes(buf: Buffer, at: number, v: unknown, len: number): number {
+  const i = writeVarInt(buf, at, len);
+  if (len <= 0) return i;
+  if (typeof v === 'string') return i + buf.write(v, i, len, 'utf8');
+  return copyInto(buf, i, v as Buffer);
+}
+
+/**
+ * Header names as UTF-8, kept: a producer uses a handful of names, on every record (the processor's
+ * findings count). Bounded, in case names are made per record.
+ */
+const NAMES = new Map<string, Buffer>();
+const MAX_NAMES = 1024;
+
+function nameBytes(name: string): Buffer {
+  let b = NAMES.get(name);
+  if (b === undefined) {
+    b = Buffer.from(name, 'utf8');
+    if (NAMES.size < MAX_NAMES) NAMES.set(name, b);
+  }
+  return b;
+}
+
+function writeHeader(buf: Buffer, at: number, name: Buffer, value: unknown): number {
+  const i = copyInto(buf, writeVarInt(buf, at, name.length), name);
   return writeBytes(buf, i, value, bytesOf(value)!);
 }
 
@@ -176,7 +199,7 @@ export function encodeRecord({
   let headerBytes = 0;
   for (const name of names) {
     const v = h[name];
-    const nameLen = Buffer.byteLength(name, 'utf8');
+    const nameLen = nameBytes(name).length;
     if (Array.isArray(v)) {
       for (const x of v) {
         // kafkajs sizes a null header value with Buffer.byteLength(null), which throws.
@@ -213,9 +236,9 @@ export function encodeRecord({
   at = writeVarInt(buf, at, count);
   for (const name of names) {
     const v = h[name];
-    const nameLen = Buffer.byteLength(name, 'utf8');
-    if (Array.isArray(v)) for (const x of v) at = writeHeader(buf, at, name, nameLen, x);
-    else at = writeHeader(buf, at, name, nameLen, v);
+    const n = nameBytes(name);
+    if (Array.isArray(v)) for (const x of v) at = writeHeader(buf, at, n, x);
+    else at = writeHeader(buf, at, n, v);
   }
   // Every byte written, exactly: nothing else may go out (see the top of this file).
   if (at !== size) throw new Error(`record encoder wrote ${at} of ${size} bytes`);

@@ -26,8 +26,8 @@ import {
 } from '../../scripts/kafka/broker.ts';
 import { resolveOptions } from '../../src/cli/options.ts';
 import { createKafkaClient, createTopicsSettled } from '../../src/kafka/index.ts';
-import { groupingPatch } from '../../src/kafka/kafkajs-grouping.ts';
 import { headerPatch } from '../../src/kafka/kafkajs-header.ts';
+import { producerPatch } from '../../src/kafka/kafkajs-producer.ts';
 import { recordsPatch } from '../../src/kafka/kafkajs-records.ts';
 import { engineFromConfig, type FullEngine } from '../../src/pipeline/index.ts';
 import {
@@ -378,7 +378,7 @@ async function main(): Promise<void> {
       `Kafka pipeline benchmark: ${RECORDS} records of ~${RECORD_BYTES} B (${mb.toFixed(1)} MB, 10% with a token), ${PARTITIONS} partitions, best of ${ROUNDS}`,
     );
     console.log(
-      `broker ${brokers}, node ${process.version}, kafkajs 2.2.4, for both pipelines: record headers encoded by ${headerPatch.applied ? 'src/kafka/kafkajs-header.ts' : `kafkajs (${headerPatch.reason})`}, records and batches by ${recordsPatch.applied ? 'src/kafka/kafkajs-records.ts' : `kafkajs (${recordsPatch.reason})`}, messages grouped by ${groupingPatch.applied ? 'src/kafka/kafkajs-grouping.ts' : `kafkajs (${groupingPatch.reason})`}`,
+      `broker ${brokers}, node ${process.version}, kafkajs 2.2.4, for both pipelines: record headers encoded by ${headerPatch.applied ? 'src/kafka/kafkajs-header.ts' : `kafkajs (${headerPatch.reason})`}, records and batches by ${recordsPatch.applied ? 'src/kafka/kafkajs-records.ts' : `kafkajs (${recordsPatch.reason})`}, producer helpers (grouping, murmur2) by ${producerPatch.applied ? 'src/kafka/kafkajs-producer.ts' : `kafkajs (${producerPatch.reason})`}`,
     );
 
     const best = new Map<string, number>();

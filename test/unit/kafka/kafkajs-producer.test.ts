@@ -1,4 +1,4 @@
-// The grouping of messages by partition that replaces kafkajs' own (src/kafka/kafkajs-grouping.ts)
+// The grouping of messages by partition that replaces kafkajs' own (src/kafka/kafkajs-producer.ts)
 // must give the same object, and must be what kafkajs' producer uses once client.ts is loaded.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -6,21 +6,27 @@ import { createRequire, Module } from 'node:module';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type GroupInput, groupMessagesPerPartition } from '../../../src/kafka/kafkajs-grouping.ts';
+import { type GroupInput, groupMessagesPerPartition, murmur2 } from '../../../src/kafka/kafkajs-producer.ts';
 
 const require = createRequire(import.meta.url);
 const root = dirname(require.resolve('kafkajs/package.json'));
 const groupPath = join(root, 'src', 'producer', 'groupMessagesPerPartition.js');
+const murmurPath = join(root, 'src', 'producer', 'partitioners', 'default', 'murmur2.js');
 
-/** kafkajs' own function, from its file, whatever the require cache holds. */
-function kafkajsGroup(): (input: GroupInput<{ id: number; partition: number }>) => unknown {
-  const m = new Module(groupPath) as Module & { _compile(source: string, filename: string): void };
-  m.filename = groupPath;
-  m._compile(readFileSync(groupPath, 'utf8'), groupPath);
-  return m.exports as never;
+/** A kafkajs module's exports, from its file, whatever the require cache holds. */
+function kafkajsOwn<T>(path: string): T {
+  const m = new Module(path) as Module & { _compile(source: string, filename: string): void };
+  m.filename = path;
+  m.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(
+    dirname(path),
+  );
+  m._compile(readFileSync(path, 'utf8'), path);
+  return m.exports as T;
 }
+const kafkajsGroup = (): ((input: GroupInput<{ id: number; partition: number }>) => unknown) =>
+  kafkajsOwn(groupPath);
 
-describe('kafkajs grouping by partition replacement', () => {
+describe('kafkajs producer helpers replacement', () => {
   it('replaces the function of the pinned kafkajs file (a changed kafkajs must be looked at again)', () => {
     expect(readFileSync(groupPath, 'utf8')).toContain(
       'return Object.assign(result, { [partition]: [...current, message] })',
@@ -59,6 +65,31 @@ describe('kafkajs grouping by partition replacement', () => {
     );
   });
 
+  it('hashes keys as kafkajs (and Kafka) do: strings, Buffers, every tail length', () => {
+    const kafkajsMurmur2 = kafkajsOwn<(key: unknown) => number>(murmurPath);
+    expect(readFileSync(murmurPath, 'utf8')).toContain('return h.toInt()');
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: 'binary', maxLength: 64 }),
+          fc.uint8Array({ maxLength: 64 }).map((a) => Buffer.from(a)),
+          fc.integer(),
+        ),
+        (key) => {
+          expect(murmur2(key)).toBe(kafkajsMurmur2(key));
+        },
+      ),
+      { numRuns: 3_000 },
+    );
+    // Known values of Kafka's Utils.murmur2 (as its Java tests state them, signed 32-bit).
+    expect(murmur2(Buffer.from('21'))).toBe(-973932308);
+    expect(murmur2(Buffer.from('foobar'))).toBe(-790332482);
+    expect(murmur2(Buffer.from('a-little-bit-long-string'))).toBe(-985981536);
+    expect(murmur2(Buffer.from('a-little-bit-longer-string'))).toBe(-1486304829);
+    expect(murmur2(Buffer.from('lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8'))).toBe(-58897971);
+    expect(murmur2(Buffer.from('abc'))).toBe(479470107);
+  });
+
   it("is what kafkajs' producer uses after client.ts is loaded, and not when kafkajs came first", () => {
     const state = (first: string): { applied: boolean; reason: string | null; ours: boolean } =>
       JSON.parse(
@@ -69,11 +100,12 @@ describe('kafkajs grouping by partition replacement', () => {
             '-e',
             `${first}
              import { createRequire } from 'node:module';
-             const { groupingPatch, groupMessagesPerPartition } = await import(${JSON.stringify(new URL('../../../src/kafka/kafkajs-grouping.ts', import.meta.url).href)});
+             const { producerPatch, groupMessagesPerPartition, murmur2 } = await import(${JSON.stringify(new URL('../../../src/kafka/kafkajs-producer.ts', import.meta.url).href)});
              const require = createRequire(${JSON.stringify(join(root, 'index.js'))});
              require('./index.js');
-             const used = require.cache[${JSON.stringify(groupPath)}].exports;
-             process.stdout.write(JSON.stringify({ applied: groupingPatch.applied, reason: groupingPatch.reason ?? null, ours: used === groupMessagesPerPartition }));`,
+             const used = (p) => require.cache[p].exports;
+             process.stdout.write(JSON.stringify({ applied: producerPatch.applied, reason: producerPatch.reason ?? null,
+               ours: used(${JSON.stringify(groupPath)}) === groupMessagesPerPartition && used(${JSON.stringify(murmurPath)}) === murmur2 }));`,
           ],
           { encoding: 'utf8' },
         ),
