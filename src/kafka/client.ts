@@ -132,17 +132,21 @@ function kafkaConfig(options: ConnectionOptions): KafkaConfig {
   return config;
 }
 
+/** The headers of a record without any: one shared, frozen object (most records have none). */
+const NO_HEADERS: RecordHeaders = Object.freeze({});
+
 function toHeaders(headers: IHeaders | undefined): RecordHeaders {
-  const out: RecordHeaders = {};
-  if (headers === undefined) return out;
+  if (headers === undefined) return NO_HEADERS;
+  let out: RecordHeaders | undefined;
   // for-in, not Object.entries: most records have no headers, and this runs once per record.
   for (const k in headers) {
+    out ??= {};
     const v = headers[k];
     if (v === undefined) continue;
     if (Array.isArray(v)) out[k] = v.map((x) => (typeof x === 'string' ? Buffer.from(x) : x));
     else out[k] = typeof v === 'string' ? Buffer.from(v) : v;
   }
-  return out;
+  return out ?? NO_HEADERS;
 }
 
 /**

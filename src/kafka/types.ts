@@ -14,7 +14,8 @@ export interface InputRecord {
   key: Buffer | null;
   /** null for a tombstone. */
   value: Buffer | null;
-  headers: RecordHeaders;
+  /** Shared and frozen when the record has none: never written to. */
+  headers: Readonly<RecordHeaders>;
   timestamp: string;
 }
 
