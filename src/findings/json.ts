@@ -57,6 +57,38 @@ function copyObject(value: Readonly<Record<string, unknown>>, depth: number): Js
 }
 
 /**
+ * True when JSON.stringify writes `value` exactly as it writes `toJson(value)`: nested plain
+ * objects (to `depth` levels) and arrays whose leaves are strings, booleans, numbers, null or
+ * undefined (JSON.stringify and toJson agree on -0, NaN and on dropping undefined members). A
+ * bigint, a class instance (a Date, a Buffer) or a function makes it false: toJson is needed.
+ */
+export function isPlainJson(value: unknown, depth = 3): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+    case 'number':
+    case 'undefined':
+      return true;
+    case 'object': {
+      if (value === null) return true;
+      if (depth === 0) return false;
+      if (Array.isArray(value)) {
+        for (const v of value) if (v === undefined || !isPlainJson(v, depth - 1)) return false;
+        return true;
+      }
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return false;
+      for (const key in value) {
+        if (key === '__proto__' || !isPlainJson((value as Record<string, unknown>)[key], depth - 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+/**
  * JSON text for a record. U+2028 and U+2029 are escaped too: JSON allows them raw, but some
  * line-oriented log tooling splits on them, and a finding must stay one line in JSON Lines.
  */

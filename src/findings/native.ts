@@ -2,7 +2,7 @@
 // documented order; anything else on the object (a stray raw value, a Detection) is not copied.
 import type { AnyFinding, Finding, JsonObject, Risk, SourceRef, TimeStatus } from '../model.ts';
 import { isErrorFinding } from './describe.ts';
-import { serialize, toJsonObject } from './json.ts';
+import { isPlainJson, serialize, toJsonObject } from './json.ts';
 
 export const NATIVE_SCHEMA = 'jwt-redactor/finding@1';
 
@@ -144,7 +144,9 @@ export function createNativeText(): (f: AnyFinding) => string {
   const tails = new WeakMap<object, TailEntry>();
   return (f) => {
     if (isErrorFinding(f)) return serialize(toNative(f));
-    const headText = serialize(toJsonObject({ ...headPicks(f), token: tokenBlockPicks(f.token) }));
+    // The head is a few strings and numbers: written as is, not copied first, when it is plain.
+    const head = { ...headPicks(f), token: tokenBlockPicks(f.token) };
+    const headText = serialize(isPlainJson(head) ? (head as JsonObject) : toJsonObject(head));
     const key: unknown = f.classification;
     const parts = tailParts(f);
     let entry = typeof key === 'object' && key !== null ? tails.get(key) : undefined;
