@@ -256,7 +256,9 @@ describe('test Kafka broker', () => {
     const groupId = `broker-test-group-${id}`;
     const kafka = client(brokers);
     const admin = kafka.admin();
-    const producer = kafka.producer();
+    // Idempotent: a send retried after a timeout (a loaded machine) must not write a record twice,
+    // or the count of distinct offsets below would exceed the 30 records sent.
+    const producer = kafka.producer({ idempotent: true });
     const members = [0, 1].map(() =>
       kafka.consumer({ groupId, maxWaitTimeInMs: 100, sessionTimeout: 10_000, heartbeatInterval: 500 }),
     );
