@@ -79,7 +79,8 @@ export function isPlainJson(value: unknown, depth = 3): boolean {
       const proto: unknown = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) return false;
       for (const key in value) {
-        if (key === '__proto__' || !isPlainJson((value as Record<string, unknown>)[key], depth - 1)) return false;
+        if (key === '__proto__' || !isPlainJson((value as Record<string, unknown>)[key], depth - 1))
+          return false;
       }
       return true;
     }

@@ -15,33 +15,12 @@
 // encoded before this module loaded) kafkajs' encoder stays and only speed differs. `headerPatch`
 // says which.
 import { exportsOf, kafkajsFiles, loaded, type PatchState, replaceModule } from './kafkajs-patch.ts';
+import { varIntSize, writeVarInt } from './varint.ts';
 
 /** What kafkajs' record encoder reads of a header encoder: the bytes (`buffer`) and, checked, `buf`. */
 export interface EncodedHeader {
   readonly buf: Buffer;
   readonly buffer: Buffer;
-}
-
-/** Kafka's zig-zag varint of a 32-bit int: its size in bytes. */
-function varIntSize(n: number): number {
-  let z = ((n << 1) ^ (n >> 31)) >>> 0;
-  let bytes = 1;
-  while (z > 0x7f) {
-    bytes++;
-    z >>>= 7;
-  }
-  return bytes;
-}
-
-function writeVarInt(buf: Buffer, at: number, n: number): number {
-  let z = ((n << 1) ^ (n >> 31)) >>> 0;
-  let i = at;
-  while (z > 0x7f) {
-    buf[i++] = (z & 0x7f) | 0x80;
-    z >>>= 7;
-  }
-  buf[i++] = z;
-  return i;
 }
 
 /**

@@ -26,6 +26,7 @@ import {
   type PatchState,
   replaceModule,
 } from './kafkajs-patch.ts';
+import { varIntSize, writeVarInt } from './varint.ts';
 
 /** What kafkajs' encoders read of an encoded record or batch: `buf` (checked) and `buffer`, and `size()`. */
 export interface EncodedBytes {
@@ -89,28 +90,6 @@ export function crc32c(buf: Uint8Array, start = 0, end = buf.length): number {
   }
   for (; i < end; i++) crc = t[(crc ^ buf[i]!) & 0xff]! ^ (crc >>> 8);
   return (crc ^ -1) >>> 0;
-}
-
-// ---- varints (Kafka's zig-zag LEB128), for 32-bit values ----
-function varIntSize(n: number): number {
-  let z = ((n << 1) ^ (n >> 31)) >>> 0;
-  let bytes = 1;
-  while (z > 0x7f) {
-    bytes++;
-    z >>>= 7;
-  }
-  return bytes;
-}
-
-function writeVarInt(buf: Buffer, at: number, n: number): number {
-  let z = ((n << 1) ^ (n >> 31)) >>> 0;
-  let i = at;
-  while (z > 0x7f) {
-    buf[i++] = (z & 0x7f) | 0x80;
-    z >>>= 7;
-  }
-  buf[i++] = z;
-  return i;
 }
 
 /** Deltas in this range encode the same as a varint and as kafkajs' 64-bit varlong. */

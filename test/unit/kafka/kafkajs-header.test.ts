@@ -1,12 +1,12 @@
 // The header encoder that replaces kafkajs' own (src/kafka/kafkajs-header.ts) must write the
 // same bytes, and must actually be the one kafkajs uses once client.ts is loaded.
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeHeader } from '../../../src/kafka/kafkajs-header.ts';
+import { CLIENT_FIRST, inFreshProcess, kafkajsFirst } from './kafkajs-harness.ts';
 
 const require = createRequire(import.meta.url);
 const root = dirname(require.resolve('kafkajs/package.json'));
@@ -71,35 +71,18 @@ describe('kafkajs header encoder replacement', () => {
 
   it('is what kafkajs uses after client.ts is loaded, with the same record bytes', () => {
     // Fresh processes: one loads client.ts (patched), one kafkajs' record encoder first (unpatched).
-    const encodeRecord = (first: string): string =>
-      execFileSync(
-        process.execPath,
-        [
-          '--input-type=module',
-          '-e',
-          `${first}
-           import { createRequire } from 'node:module';
-           const { headerPatch } = await import(${JSON.stringify(new URL('../../../src/kafka/kafkajs-header.ts', import.meta.url).href)});
-           const require = createRequire(${JSON.stringify(join(root, 'index.js'))});
-           const Record = require('./src/protocol/recordBatch/record/v0/index.js');
-           const bytes = Record({ key: Buffer.from('k'), value: Buffer.alloc(1500, 97), headers: {
-             'jwt-redactor-findings': Buffer.from('3'), 'jwt-redactor-source-offset': '42', multi: [Buffer.from('a'), 'é'] } }).buffer;
-           process.stdout.write(JSON.stringify({ applied: headerPatch.applied, reason: headerPatch.reason ?? null, hex: bytes.toString('hex') }));`,
-        ],
-        { encoding: 'utf8' },
+    const encodeRecord = (first: string) =>
+      inFreshProcess<{ applied: boolean; reason: string | null; hex: string }>(
+        first,
+        `const { headerPatch } = await load('kafkajs-header.ts');
+         const Record = require('./src/protocol/recordBatch/record/v0/index.js');
+         const bytes = Record({ key: Buffer.from('k'), value: Buffer.alloc(1500, 97), headers: {
+           'jwt-redactor-findings': Buffer.from('3'), 'jwt-redactor-source-offset': '42', multi: [Buffer.from('a'), 'é'] } }).buffer;
+         process.stdout.write(JSON.stringify({ applied: headerPatch.applied, reason: headerPatch.reason ?? null, hex: bytes.toString('hex') }));`,
       );
-    const patched = JSON.parse(
-      encodeRecord(
-        `import ${JSON.stringify(new URL('../../../src/kafka/client.ts', import.meta.url).href)};`,
-      ),
-    ) as { applied: boolean; reason: string | null; hex: string };
+    const patched = encodeRecord(CLIENT_FIRST);
     // kafkajs loads its record encoder on first use: load it before the patch to keep kafkajs' own.
-    const plain = JSON.parse(
-      encodeRecord(
-        `import { createRequire as early } from 'node:module';
-         early(${JSON.stringify(join(root, 'index.js'))})('./src/protocol/recordBatch/record/v0/index.js');`,
-      ),
-    ) as typeof patched;
+    const plain = encodeRecord(kafkajsFirst('./src/protocol/recordBatch/record/v0/index.js'));
     expect(patched.applied).toBe(true);
     expect(plain).toMatchObject({ applied: false, reason: 'kafkajs encoded a record before the patch' });
     expect(patched.hex).toBe(plain.hex);

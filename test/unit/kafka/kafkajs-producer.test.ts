@@ -1,28 +1,18 @@
 // The grouping of messages by partition that replaces kafkajs' own (src/kafka/kafkajs-producer.ts)
 // must give the same object, and must be what kafkajs' producer uses once client.ts is loaded.
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createRequire, Module } from 'node:module';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type GroupInput, groupMessagesPerPartition, murmur2 } from '../../../src/kafka/kafkajs-producer.ts';
+import { CLIENT_FIRST, inFreshProcess, kafkajsFirst, kafkajsOwn } from './kafkajs-harness.ts';
 
 const require = createRequire(import.meta.url);
 const root = dirname(require.resolve('kafkajs/package.json'));
 const groupPath = join(root, 'src', 'producer', 'groupMessagesPerPartition.js');
 const murmurPath = join(root, 'src', 'producer', 'partitioners', 'default', 'murmur2.js');
 
-/** A kafkajs module's exports, from its file, whatever the require cache holds. */
-function kafkajsOwn<T>(path: string): T {
-  const m = new Module(path) as Module & { _compile(source: string, filename: string): void };
-  m.filename = path;
-  m.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(
-    dirname(path),
-  );
-  m._compile(readFileSync(path, 'utf8'), path);
-  return m.exports as T;
-}
 const kafkajsGroup = (): ((input: GroupInput<{ id: number; partition: number }>) => unknown) =>
   kafkajsOwn(groupPath);
 
@@ -91,36 +81,20 @@ describe('kafkajs producer helpers replacement', () => {
   });
 
   it("is what kafkajs' producer uses after client.ts is loaded, and not when kafkajs came first", () => {
-    const state = (first: string): { applied: boolean; reason: string | null; ours: boolean } =>
-      JSON.parse(
-        execFileSync(
-          process.execPath,
-          [
-            '--input-type=module',
-            '-e',
-            `${first}
-             import { createRequire } from 'node:module';
-             const { producerPatch, groupMessagesPerPartition, murmur2 } = await import(${JSON.stringify(new URL('../../../src/kafka/kafkajs-producer.ts', import.meta.url).href)});
-             const require = createRequire(${JSON.stringify(join(root, 'index.js'))});
-             require('./index.js');
-             const used = (p) => require.cache[p].exports;
-             process.stdout.write(JSON.stringify({ applied: producerPatch.applied, reason: producerPatch.reason ?? null,
-               ours: used(${JSON.stringify(groupPath)}) === groupMessagesPerPartition && used(${JSON.stringify(murmurPath)}) === murmur2 }));`,
-          ],
-          { encoding: 'utf8' },
-        ),
+    const state = (first: string) =>
+      inFreshProcess<{ applied: boolean; reason: string | null; ours: boolean }>(
+        first,
+        `const { producerPatch, groupMessagesPerPartition, murmur2 } = await load('kafkajs-producer.ts');
+         require('./index.js');
+         const used = (p) => require.cache[p].exports;
+         process.stdout.write(JSON.stringify({ applied: producerPatch.applied, reason: producerPatch.reason ?? null,
+           ours: used(${JSON.stringify(groupPath)}) === groupMessagesPerPartition && used(${JSON.stringify(murmurPath)}) === murmur2 }));`,
       );
-    expect(
-      state(`import ${JSON.stringify(new URL('../../../src/kafka/client.ts', import.meta.url).href)};`),
-    ).toEqual({
-      applied: true,
-      reason: null,
-      ours: true,
+    expect(state(CLIENT_FIRST)).toEqual({ applied: true, reason: null, ours: true });
+    expect(state(kafkajsFirst('./index.js'))).toEqual({
+      applied: false,
+      reason: 'kafkajs was loaded before the patch',
+      ours: false,
     });
-    expect(
-      state(
-        `import { createRequire as early } from 'node:module'; early(${JSON.stringify(join(root, 'index.js'))})('./index.js');`,
-      ),
-    ).toEqual({ applied: false, reason: 'kafkajs was loaded before the patch', ours: false });
   });
 });

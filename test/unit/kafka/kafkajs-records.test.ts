@@ -1,13 +1,13 @@
 // The record and record-batch encoders that replace kafkajs' own (src/kafka/kafkajs-records.ts)
 // must write the same bytes (or leave the input to kafkajs), and must be the ones kafkajs uses once
 // client.ts is loaded.
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createRequire, Module } from 'node:module';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { crc32c, type EncodedBytes, encodeRecord, recordsPatch } from '../../../src/kafka/kafkajs-records.ts';
+import { CLIENT_FIRST, inFreshProcess, kafkajsFirst, kafkajsOwn } from './kafkajs-harness.ts';
 
 const require = createRequire(import.meta.url);
 const root = dirname(require.resolve('kafkajs/package.json'));
@@ -15,23 +15,10 @@ const protocol = join(root, 'src', 'protocol');
 const recordPath = join(protocol, 'recordBatch', 'record', 'v0', 'index.js');
 const batchPath = join(protocol, 'recordBatch', 'v0', 'index.js');
 
-/** A fresh instance of a kafkajs module from its file: kafkajs' own code, whatever the cache holds. */
-function kafkajsOriginal<T>(path: string): T {
-  const m = new Module(path) as Module & {
-    _compile(source: string, filename: string): void;
-  };
-  m.filename = path;
-  m.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(
-    dirname(path),
-  );
-  m._compile(readFileSync(path, 'utf8'), path);
-  return m.exports as T;
-}
-
 type RecordFn = (r: Record<string, unknown>) => EncodedBytes;
 type BatchFn = (b: Record<string, unknown>) => Promise<EncodedBytes>;
-const kafkajsRecord = kafkajsOriginal<RecordFn>(recordPath);
-const kafkajsBatch = kafkajsOriginal<{ RecordBatch: BatchFn }>(batchPath).RecordBatch;
+const kafkajsRecord = kafkajsOwn<RecordFn>(recordPath);
+const kafkajsBatch = kafkajsOwn<{ RecordBatch: BatchFn }>(batchPath).RecordBatch;
 const kafkajsCrc = require(join(protocol, 'recordBatch', 'crc32C', 'index.js')) as (b: Buffer) => number;
 const Long = require(join(root, 'src', 'utils', 'long.js')) as { fromValue(v: unknown): unknown };
 const Compression = require(join(protocol, 'message', 'compression', 'index.js')) as {
@@ -184,43 +171,26 @@ describe('kafkajs record encoders replacement', () => {
 
   it('is what kafkajs uses after client.ts is loaded, with the same produce request bytes', () => {
     expect(recordsPatch).toEqual({ applied: true });
-    const encodeRequest = (first: string): string =>
-      execFileSync(
-        process.execPath,
-        [
-          '--input-type=module',
-          '-e',
-          `${first}
-           import { createRequire } from 'node:module';
-           const { recordsPatch } = await import(${JSON.stringify(new URL('../../../src/kafka/kafkajs-records.ts', import.meta.url).href)});
-           const require = createRequire(${JSON.stringify(join(root, 'index.js'))});
-           const Long = require('./src/utils/long.js');
-           const request = require('./src/protocol/requests/produce/v3/request.js');
-           const messages = [
-             { key: Buffer.from('k'), value: Buffer.alloc(1500, 97), headers: { 'jwt-redactor-findings': Buffer.from('3') }, timestamp: '1700000000000' },
-             { key: 'k1:fingerprint', value: '{"finding":"é"}', headers: { a: 'x', multi: [Buffer.from('a'), 'é'] }, timestamp: 1700000000123 },
-             { key: null, value: null, timestamp: 1700000000007 },
-           ];
-           const topicData = [{ topic: 'out', partitions: [{ partition: 2, firstSequence: 7, messages }] },
-                              { topic: 'findings', partitions: [{ partition: 0, firstSequence: 0, messages: messages.slice(1) }] }];
-           const r = request({ acks: -1, timeout: 30000, transactionalId: 'tx', producerId: Long.fromValue(99), producerEpoch: 3, topicData });
-           const bytes = (await r.encode()).buffer;
-           process.stdout.write(JSON.stringify({ applied: recordsPatch.applied, reason: recordsPatch.reason ?? null, hex: bytes.toString('hex') }));`,
-        ],
-        { encoding: 'utf8' },
+    const encodeRequest = (first: string) =>
+      inFreshProcess<{ applied: boolean; reason: string | null; hex: string }>(
+        first,
+        `const { recordsPatch } = await load('kafkajs-records.ts');
+         const Long = require('./src/utils/long.js');
+         const request = require('./src/protocol/requests/produce/v3/request.js');
+         const messages = [
+           { key: Buffer.from('k'), value: Buffer.alloc(1500, 97), headers: { 'jwt-redactor-findings': Buffer.from('3') }, timestamp: '1700000000000' },
+           { key: 'k1:fingerprint', value: '{"finding":"é"}', headers: { a: 'x', multi: [Buffer.from('a'), 'é'] }, timestamp: 1700000000123 },
+           { key: null, value: null, timestamp: 1700000000007 },
+         ];
+         const topicData = [{ topic: 'out', partitions: [{ partition: 2, firstSequence: 7, messages }] },
+                            { topic: 'findings', partitions: [{ partition: 0, firstSequence: 0, messages: messages.slice(1) }] }];
+         const r = request({ acks: -1, timeout: 30000, transactionalId: 'tx', producerId: Long.fromValue(99), producerEpoch: 3, topicData });
+         const bytes = (await r.encode()).buffer;
+         process.stdout.write(JSON.stringify({ applied: recordsPatch.applied, reason: recordsPatch.reason ?? null, hex: bytes.toString('hex') }));`,
       );
-    const patched = JSON.parse(
-      encodeRequest(
-        `import ${JSON.stringify(new URL('../../../src/kafka/client.ts', import.meta.url).href)};`,
-      ),
-    ) as { applied: boolean; reason: string | null; hex: string };
+    const patched = encodeRequest(CLIENT_FIRST);
     // kafkajs loads its produce request encoder on first use: load it first to keep kafkajs' own.
-    const plain = JSON.parse(
-      encodeRequest(
-        `import { createRequire as early } from 'node:module';
-         early(${JSON.stringify(join(root, 'index.js'))})('./src/protocol/requests/produce/v3/request.js');`,
-      ),
-    ) as typeof patched;
+    const plain = encodeRequest(kafkajsFirst('./src/protocol/requests/produce/v3/request.js'));
     expect(patched).toMatchObject({ applied: true, reason: null });
     expect(plain.applied).toBe(false);
     expect(plain.reason).toMatch(/before the patch/);
