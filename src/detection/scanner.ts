@@ -336,14 +336,14 @@ function scanRange(
   limit: number,
   depth: number,
   state: ScanState,
+  /** The prefilter's hits over [floor, limit), when the caller has them. */
+  prefound?: Hits,
 ): ScanItem[] {
   const { maxTokenLength } = state.opts;
   // One prefilter pass over the range; no needle anywhere, nothing to find (most log records).
-  let found: Hits | undefined;
-  if (teddy !== null) {
-    found = teddy.find(buf, floor, limit);
-    if (found.pos.length === 0) return [];
-  }
+  let found: Hits | undefined = prefound;
+  if (found === undefined && teddy !== null) found = teddy.find(buf, floor, limit);
+  if (found !== undefined && found.pos.length === 0) return [];
   // Phase 1: compact tokens, from the base64 of "alg" in their headers.
   const compact: ScanItem[] = [];
   let claimed = floor; // nothing before this offset is looked at again
@@ -481,9 +481,13 @@ function scanBase64Run(
 
 /** Scans a whole buffer. */
 export function scan(buf: Uint8Array, options: Partial<ScanOptions> = {}): ScanResult {
+  // The prefilter first: with no needle anywhere there is nothing to find and no work spent (most
+  // log records), and no options, budget or state to make.
+  const found = teddy === null ? undefined : teddy.find(buf, 0, buf.length);
+  if (found !== undefined && found.pos.length === 0) return { items: [], budgetExceeded: false, work: 0 };
   const opts = { ...DEFAULT_SCAN_OPTIONS, ...options };
   const state: ScanState = { opts, budget: new Budget(buf.length, opts.workPerByte) };
-  const items = scanRange(buf, 0, buf.length, 0, state);
+  const items = scanRange(buf, 0, buf.length, 0, state, found);
   return { items, budgetExceeded: state.budget.exceeded, work: state.budget.spent };
 }
 

@@ -43,6 +43,12 @@ import {
 } from './teddy-asm.ts';
 import { TEDDY_WASM_PLAIN, TEDDY_WASM_RELAXED } from './teddy-wasm.ts';
 
+/** What find answers when nothing is found: shared and frozen (never written to). */
+const NO_HITS: Hits = Object.freeze({
+  pos: Object.freeze([]) as unknown as number[],
+  lit: Object.freeze([]) as unknown as number[],
+});
+
 export interface Hits {
   /** Start offsets in the searched buffer, ascending. */
   pos: number[];
@@ -105,7 +111,7 @@ export function createTeddy(
   const nlit = literals.length;
   return {
     find(buf, s, e) {
-      const hits: Hits = { pos: [], lit: [] };
+      let hits: Hits | undefined;
       for (let a = s; a < e; a += PIECE) {
         const positions = Math.min(PIECE, e - a);
         const copied = Math.min(e, a + positions + overlap) - a;
@@ -113,13 +119,15 @@ export function createTeddy(
         mem.set(a === 0 && copied === buf.length ? buf : buf.subarray(a, a + copied), INPUT);
         mem.fill(0, INPUT + copied, INPUT + copied + PAD);
         const n = find(0, positions, nlit);
+        if (n > 0) hits ??= { pos: [], lit: [] };
         for (let h = 0; h < n; h++) {
           const v = out[h]!;
-          hits.pos.push(a + (v >>> 6));
-          hits.lit.push(v & 63);
+          hits!.pos.push(a + (v >>> 6));
+          hits!.lit.push(v & 63);
         }
       }
-      return hits;
+      // No hit (most records): one shared, frozen answer, nothing allocated.
+      return hits ?? NO_HITS;
     },
   };
 }
