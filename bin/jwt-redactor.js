@@ -7,5 +7,8 @@ if (major < 22 || (major === 22 && minor < 22)) {
   );
   process.exit(2);
 }
+// Before the sources load: V8's code for them from a private on-disk cache (src/util/compile-cache.ts).
+const { enableCompileCache } = await import('../src/util/compile-cache.ts');
+enableCompileCache();
 const { run } = await import('../src/cli/run.ts');
 await run();

@@ -36,6 +36,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runScan } from '../../src/batch/index.ts';
 import type { SourceRef } from '../../src/model.ts';
 import { type Engine, type EngineConfig, engineFromConfig } from '../../src/pipeline/index.ts';
+import { enableCompileCache } from '../../src/util/compile-cache.ts';
 import { humanClaims, jwsES256, jwsHS256, jwsRS256, k8sClaims, NOW } from '../helpers/tokens.ts';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
@@ -529,6 +530,8 @@ export async function runScanBench(): Promise<void> {
 }
 
 if (process.argv[2] === '--child') {
+  // As bin/jwt-redactor.js does: worker threads load their modules through the compile cache.
+  enableCompileCache();
   await child(JSON.parse(process.argv[3]!) as Parameters<typeof child>[0]);
 } else if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   await runScanBench();
