@@ -18,6 +18,7 @@ import { ConfigError } from '../util/errors.ts';
 import { type EngineFactorySpec, type Executor, type StreamSession, sessionOf } from './executor.ts';
 import { FindingUnpacker } from './finding-pack.ts';
 import { type JobResult, runJob } from './jobs.ts';
+import { OutputPool } from './output-pool.ts';
 import type { ErrorData, Reply, Request } from './pool-protocol.ts';
 
 interface Pending {
@@ -110,6 +111,8 @@ export async function createWorkerPool(
   options: PoolOptions = {},
 ): Promise<PoolExecutor> {
   const local = options.local;
+  /** Outputs of the jobs this thread runs itself. */
+  const outputs = new OutputPool();
   let nextId = 1;
   let nextStream = 1;
   let failure: Error | undefined;
@@ -264,7 +267,7 @@ export async function createWorkerPool(
     run(job, owned = false) {
       if (failure !== undefined) return Promise.reject(failure);
       const slot = withRoom() ?? (local === undefined ? leastBusy() : overflow());
-      if (slot === undefined) return runJob(local!, job);
+      if (slot === undefined) return runJob(local!, job, outputs);
       const [bytes, transfer] = movable(job.bytes, owned);
       return send(slot, { type: 'job', id: nextId++, job: { ...job, bytes } }, transfer);
     },

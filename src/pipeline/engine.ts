@@ -17,7 +17,7 @@ import { countNewlines } from '../util/lines.ts';
 import { type Analysis, type Analyzer, type AnalyzerOptions, createAnalyzer } from './analyze.ts';
 import { jsonPaths, looksLikeJson, plainEnd } from './json-paths.ts';
 import { TokenMap } from './token-map.ts';
-import type { ChunkRedactor, Engine, RecordResult } from './types.ts';
+import type { ChunkRedactor, Engine, OutputOptions, RecordResult } from './types.ts';
 
 export interface EngineOptions extends AnalyzerOptions {
   policy: Policy;
@@ -128,6 +128,7 @@ export function createEngine(options: EngineOptions): FullEngine {
     result: ScanResult,
     locate: (tokens: TokenItem[]) => SourceRef[],
     base: SourceRef,
+    out?: OutputOptions,
   ): Promise<RecordResult> => {
     const tokens = tokensOf(result.items);
     // One analysis per distinct token of the record: the first occurrence's. While every token is
@@ -205,6 +206,7 @@ export function createEngine(options: EngineOptions): FullEngine {
       (item) => analysisOf(item).replacement(item),
       (start, end) =>
         placeholder('suspect', 'mask', fingerprinter, fingerprinter.fingerprint(input.subarray(start, end))),
+      out?.alloc,
     );
     if (output === null) return { output: input, findings, changed: false };
     return { output, findings, changed: true };
@@ -238,10 +240,14 @@ export function createEngine(options: EngineOptions): FullEngine {
     return tokens.map((_, i) => ({ ...source, line: lines[i]! }));
   };
 
-  const processText = async (input: Uint8Array, source: SourceRef): Promise<RecordResult> => {
+  const processText = async (
+    input: Uint8Array,
+    source: SourceRef,
+    out?: OutputOptions,
+  ): Promise<RecordResult> => {
     const scanned = scanRecord(input, source);
     if ('output' in scanned) return scanned;
-    return redact(input, scanned, byLine(input, source), source);
+    return redact(input, scanned, byLine(input, source), source, out);
   };
 
   /** Pointers when the record is a JSON document (`gate`: only objects and arrays count), else lines. */
@@ -260,14 +266,22 @@ export function createEngine(options: EngineOptions): FullEngine {
     return byLine(input, source)(tokens);
   };
 
-  const processJson = async (input: Uint8Array, source: SourceRef): Promise<RecordResult> => {
+  const processJson = async (
+    input: Uint8Array,
+    source: SourceRef,
+    out?: OutputOptions,
+  ): Promise<RecordResult> => {
     const scanned = scanRecord(input, source);
     if ('output' in scanned) return scanned;
-    return redact(input, scanned, byPointer(input, source, false), source);
+    return redact(input, scanned, byPointer(input, source, false), source, out);
   };
 
   /** JSONL: a block of lines, each a record. One text scan; lines that are JSON documents give pointers too. */
-  const processLines = async (input: Uint8Array, source: SourceRef): Promise<RecordResult> => {
+  const processLines = async (
+    input: Uint8Array,
+    source: SourceRef,
+    out?: OutputOptions,
+  ): Promise<RecordResult> => {
     const scanned = scanRecord(input, source);
     if ('output' in scanned) return scanned;
     return redact(
@@ -306,6 +320,7 @@ export function createEngine(options: EngineOptions): FullEngine {
         return sources;
       },
       source,
+      out,
     );
   };
 
