@@ -80,12 +80,17 @@ function findingId(record: string, start: number, fingerprint: string): string {
   return `${record}-${start.toString(36)}-${fingerprint.slice(fingerprint.indexOf(':') + 1, fingerprint.indexOf(':') + 9)}`;
 }
 
-/** 1-based line of byte offsets, counting from `base`; offsets sorted ascending. */
-function linesOf(buf: Uint8Array, offsets: readonly number[], base: number): number[] {
+/**
+ * 1-based line of byte offsets, counting from `base`; offsets sorted ascending. Read from a
+ * Float64Array (one map whatever the elements kind of the caller's array; see jsonPaths).
+ */
+function linesOf(buf: Uint8Array, offsetList: readonly number[], base: number): number[] {
+  const offsets = new Float64Array(offsetList);
   const out: number[] = [];
   let line = base;
   let pos = 0;
-  for (const off of offsets) {
+  for (let k = 0; k < offsets.length; k++) {
+    const off = offsets[k]!;
     let nl = buf.indexOf(0x0a, pos);
     while (nl !== -1 && nl < off) {
       line++;
