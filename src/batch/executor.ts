@@ -4,6 +4,7 @@
 import type { SourceRef } from '../model.ts';
 import type { ChunkRedactor, Engine } from '../pipeline/types.ts';
 import { type Job, type JobResult, runJob } from './jobs.ts';
+import { OutputPool } from './output-pool.ts';
 
 /** A text stream redacted chunk by chunk (huge lines, long JSON strings, the text after invalid JSON). */
 export interface StreamSession {
@@ -67,9 +68,10 @@ export function sessionOf(redactor: ChunkRedactor): StreamSession {
 }
 
 export function localExecutor(engine: Engine): Executor {
+  const pool = new OutputPool();
   return {
     parallelism: 1,
-    run: (job) => runJob(engine, job),
+    run: (job) => runJob(engine, job, pool),
     openStream: (source) => sessionOf(engine.createChunkRedactor(source)),
     close: () => Promise.resolve(),
   };

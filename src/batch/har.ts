@@ -10,6 +10,7 @@ import type { AnyFinding, Encoding, SourceRef } from '../model.ts';
 import type { Engine, RecordResult } from '../pipeline/types.ts';
 import { collectStrings, type JsonPath } from './json-spans.ts';
 import type { HarBodySpan } from './json-splitter.ts';
+import type { OutputPool } from './output-pool.ts';
 
 const CONTENT = ['response', 'content'] as const;
 const NAMES = ['response', 'content', 'text', 'encoding'];
@@ -57,7 +58,9 @@ export async function processHarEntries(
   firstIndex: number,
   source: SourceRef,
   known?: readonly HarBodySpan[],
+  pool?: OutputPool,
 ): Promise<RecordResult> {
+  const out = pool === undefined ? undefined : { alloc: pool.take };
   const buf = Buffer.from(wrapped.buffer, wrapped.byteOffset, wrapped.byteLength);
   const encodings = new Map<number, string>();
   const texts = new Map<number, { start: number; end: number }>();
@@ -68,7 +71,7 @@ export async function processHarEntries(
     }
   } else {
     // Most batches hold no base64 body at all: one indexOf instead of a walk.
-    if (buf.indexOf(ENCODING_KEY) === -1) return engine.processJson(wrapped, source);
+    if (buf.indexOf(ENCODING_KEY) === -1) return engine.processJson(wrapped, source, out);
     for (const s of collectStrings(wrapped, NAMES, descend, want)) {
       const index = s.path[0] as number;
       if (s.path[3] === 'encoding') encodings.set(index, encodingAt(buf, s.start, s.end));
@@ -95,7 +98,7 @@ export async function processHarEntries(
     }
     bodies.push({ index, start: span.start, end: span.end, replacement });
   }
-  if (bodies.length === 0) return engine.processJson(wrapped, source);
+  if (bodies.length === 0) return engine.processJson(wrapped, source, out);
 
   bodies.sort((a, b) => a.start - b.start);
   // While the entries are scanned, each body is a stand-in: the marker, short (a padded stand-in
@@ -105,14 +108,17 @@ export async function processHarEntries(
   const scratch = takeScratch(splicedLength(wrapped, markEdits));
   let r: RecordResult;
   try {
-    r = await engine.processJson(spliceInto(scratch, wrapped, markEdits), source);
+    r = await engine.processJson(spliceInto(scratch, wrapped, markEdits), source, out);
     if (r.changed) {
       // The redacted entries hold the stand-ins: put the bodies back in their places. The marker is
       // random per process and no input can hold it; byMark still insists on one per body, in order,
       // and on nothing else, or the entries are walked again. Done before the scratch buffer is
       // given back: the engine's output may be a view of its input.
-      const edits = byMark(r.output, bodies) ?? byWalk(r.output, bodies, firstIndex);
-      r = { ...r, output: spliceOver(wrapped, r.output, edits) };
+      const marked = r.output;
+      const edits = byMark(marked, bodies) ?? byWalk(marked, bodies, firstIndex);
+      r = { ...r, output: spliceOver(wrapped, marked, edits, pool) };
+      // The marked output was read into the result (a copy): its buffer is free.
+      if (pool !== undefined && r.output.buffer !== marked.buffer) pool.give(marked.buffer);
     }
   } finally {
     giveBackScratch(scratch);
@@ -123,7 +129,7 @@ export async function processHarEntries(
   if (!r.changed) {
     // Only bodies changed: the rest is the input as it was.
     const edits = bodies.map((b) => ({ start: b.start, end: b.end, bytes: b.replacement }));
-    return { output: spliceOver(wrapped, wrapped, edits), findings, changed };
+    return { output: spliceOver(wrapped, wrapped, edits, pool), findings, changed };
   }
   return { output: r.output, findings, changed };
 }
@@ -259,9 +265,15 @@ function asBodyFinding(f: AnyFinding, pointer: string): AnyFinding {
  * a new 128 KiB buffer costs ~35 us more than filling a used one). Safe: the result is no longer than
  * `wrapped`, every piece read from `wrapped`'s buffer moves down or stays (so nothing is overwritten
  * before it is read), and it has `wrapped`'s first and last byte (the brackets: runJsonUnit's shape
- * check then passes, and never falls back to scanning `wrapped` as text). Else a new buffer.
+ * check then passes, and never falls back to scanning `wrapped` as text). Else a new buffer, or one
+ * from `pool` (every byte of it written).
  */
-function spliceOver(wrapped: Uint8Array, bytes: Uint8Array, edits: readonly Edit[]): Uint8Array {
+function spliceOver(
+  wrapped: Uint8Array,
+  bytes: Uint8Array,
+  edits: readonly Edit[],
+  pool?: OutputPool,
+): Uint8Array {
   const sorted = [...edits].sort((a, b) => a.start - b.start);
   const pieces: Uint8Array[] = [];
   let from = 0;
@@ -274,16 +286,28 @@ function spliceOver(wrapped: Uint8Array, bytes: Uint8Array, edits: readonly Edit
   let at = wrapped.byteOffset;
   let first = -1;
   let last = -1;
+  const joined = (): Uint8Array => {
+    if (pool === undefined) return Buffer.concat(pieces);
+    let n = 0;
+    for (const p of pieces) n += p.byteLength;
+    const into = pool.take(n);
+    let o = 0;
+    for (const p of pieces) {
+      into.set(p, o);
+      o += p.byteLength;
+    }
+    return into;
+  };
   for (const p of pieces) {
     if (p.byteLength === 0) continue;
-    if (p.buffer === buffer && p.byteOffset < at) return Buffer.concat(pieces);
+    if (p.buffer === buffer && p.byteOffset < at) return joined();
     if (first < 0) first = p[0]!;
     last = p[p.byteLength - 1]!;
     at += p.byteLength;
   }
   const length = at - wrapped.byteOffset;
   if (length > wrapped.byteLength || first !== wrapped[0] || last !== wrapped[wrapped.byteLength - 1])
-    return Buffer.concat(pieces);
+    return joined();
   const all = new Uint8Array(buffer);
   at = wrapped.byteOffset;
   for (const p of pieces) {

@@ -3,9 +3,10 @@
 // executor and the worker pool, and the order of results is the order of submission.
 import { isUtf8 } from 'node:buffer';
 import type { AnyFinding, SourceRef } from '../model.ts';
-import type { Engine, RecordResult } from '../pipeline/types.ts';
+import type { Engine, OutputOptions, RecordResult } from '../pipeline/types.ts';
 import { processHarEntries } from './har.ts';
 import type { HarBodySpan, UnitKind } from './json-splitter.ts';
+import type { OutputPool } from './output-pool.ts';
 
 export type Job =
   /** Text lines; `source.line` is the first line's number. */
@@ -39,29 +40,53 @@ export interface JobResult {
   release?: () => void;
 }
 
-export async function runJob(engine: Engine, job: Job): Promise<JobResult> {
+/**
+ * Runs a job on `engine`. With `pool`, a changed output is written into one of its buffers, and the
+ * result's `release` gives that buffer back once the output has been written out.
+ */
+export async function runJob(engine: Engine, job: Job, pool?: OutputPool): Promise<JobResult> {
+  const out: OutputOptions | undefined = pool === undefined ? undefined : { alloc: pool.take };
+  let r: JobResult;
   switch (job.op) {
     case 'text': {
-      const r = await engine.processText(job.bytes, job.source);
-      return { output: r.output, findings: r.findings, notes: [] };
+      const t = await engine.processText(job.bytes, job.source, out);
+      r = { output: t.output, findings: t.findings, notes: [] };
+      break;
     }
     case 'jsonl':
-      return runLines(engine, job.bytes, job.source);
+      r = await runLines(engine, job.bytes, job.source, out);
+      break;
     case 'json':
-      return runJsonUnit(engine, job);
+      r = await runJsonUnit(engine, job, pool);
+      break;
   }
+  if (pool !== undefined && r.output.byteLength > 0 && pool.owns(r.output.buffer)) {
+    const buffer = r.output.buffer;
+    r.release = () => pool.give(buffer);
+  }
+  return r;
 }
 
 /**
  * JSONL: each line is a record (structural JSON when it parses, text otherwise). One pass: the engine
  * scans the block as text and adds pointers for the tokens of lines that are JSON (processLines).
  */
-async function runLines(engine: Engine, bytes: Uint8Array, source: SourceRef): Promise<JobResult> {
-  const r = await engine.processLines(bytes, source);
+async function runLines(
+  engine: Engine,
+  bytes: Uint8Array,
+  source: SourceRef,
+  out: OutputOptions | undefined,
+): Promise<JobResult> {
+  const r = await engine.processLines(bytes, source, out);
   return { output: r.changed ? r.output : bytes, findings: r.findings, notes: [] };
 }
 
-async function runJsonUnit(engine: Engine, job: Extract<Job, { op: 'json' }>): Promise<JobResult> {
+async function runJsonUnit(
+  engine: Engine,
+  job: Extract<Job, { op: 'json' }>,
+  pool: OutputPool | undefined,
+): Promise<JobResult> {
+  const out: OutputOptions | undefined = pool === undefined ? undefined : { alloc: pool.take };
   const { bytes, kind, pointer, firstIndex } = job;
   const source: SourceRef = { ...job.source };
   delete source.pointer;
@@ -80,8 +105,8 @@ async function runJsonUnit(engine: Engine, job: Extract<Job, { op: 'json' }>): P
   let r: RecordResult;
   try {
     r = job.har
-      ? await processHarEntries(engine, wrapped, firstIndex, source, job.bodies)
-      : await engine.processJson(wrapped, source);
+      ? await processHarEntries(engine, wrapped, firstIndex, source, job.bodies, pool)
+      : await engine.processJson(wrapped, source, out);
   } catch (err) {
     return asText(
       engine,
@@ -159,7 +184,8 @@ export function absolutePointer(
 /**
  * Buffer reuse: where the buffer `sent` with a job is once the job is done: still here (the job ran in
  * this thread), or back from a worker (`spare`). It is free now, or, when the output is a view of it,
- * once the output is written (`release`).
+ * once the output is written (`release`). An output in a buffer of its own keeps its own `release`
+ * (an output pool's, see runJob).
  */
 export function reclaim(r: JobResult, sent: ArrayBuffer, reuse: (buffer: ArrayBuffer) => void): JobResult {
   const buffer = sent.byteLength > 0 ? sent : r.spare;

@@ -107,7 +107,11 @@ export async function runScan(options: ScanOptions, deps: ScanDeps): Promise<Sca
       limits,
       tempDir,
       spoolMemoryBytes: options.spoolMemoryBytes ?? 8 * 1024 * 1024,
-      window: executor.parallelism * 2 + 2,
+      // Entries in flight in a content's ordered output (ordered-output.ts). With a worker that has
+      // up to 3 jobs queued (pool.ts), a window of 6 made this thread wait for the oldest of them
+      // instead of framing and running the next job: 2-thread HAR scan, main thread idle ~0.35-0.5 s
+      // -> ~0.2 s, ~5% faster; peak RSS unchanged. One thread: no change.
+      window: executor.parallelism * 2 + 4,
       onResult: (r) => sinkFindings(r.findings),
       failure,
       note,

@@ -17,7 +17,7 @@ import { countNewlines } from '../util/lines.ts';
 import { type Analysis, type Analyzer, type AnalyzerOptions, createAnalyzer } from './analyze.ts';
 import { jsonPaths, looksLikeJson, plainEnd } from './json-paths.ts';
 import { TokenMap } from './token-map.ts';
-import type { ChunkRedactor, Engine, RecordResult } from './types.ts';
+import type { ChunkRedactor, Engine, OutputOptions, RecordResult } from './types.ts';
 
 export interface EngineOptions extends AnalyzerOptions {
   policy: Policy;
@@ -80,12 +80,17 @@ function findingId(record: string, start: number, fingerprint: string): string {
   return `${record}-${start.toString(36)}-${fingerprint.slice(fingerprint.indexOf(':') + 1, fingerprint.indexOf(':') + 9)}`;
 }
 
-/** 1-based line of byte offsets, counting from `base`; offsets sorted ascending. */
-function linesOf(buf: Uint8Array, offsets: readonly number[], base: number): number[] {
+/**
+ * 1-based line of byte offsets, counting from `base`; offsets sorted ascending. Read from a
+ * Float64Array (one map whatever the elements kind of the caller's array; see jsonPaths).
+ */
+function linesOf(buf: Uint8Array, offsetList: readonly number[], base: number): number[] {
+  const offsets = new Float64Array(offsetList);
   const out: number[] = [];
   let line = base;
   let pos = 0;
-  for (const off of offsets) {
+  for (let k = 0; k < offsets.length; k++) {
+    const off = offsets[k]!;
     let nl = buf.indexOf(0x0a, pos);
     while (nl !== -1 && nl < off) {
       line++;
@@ -128,6 +133,7 @@ export function createEngine(options: EngineOptions): FullEngine {
     result: ScanResult,
     locate: (tokens: TokenItem[]) => SourceRef[],
     base: SourceRef,
+    out?: OutputOptions,
   ): Promise<RecordResult> => {
     const tokens = tokensOf(result.items);
     // One analysis per distinct token of the record: the first occurrence's. While every token is
@@ -205,6 +211,7 @@ export function createEngine(options: EngineOptions): FullEngine {
       (item) => analysisOf(item).replacement(item),
       (start, end) =>
         placeholder('suspect', 'mask', fingerprinter, fingerprinter.fingerprint(input.subarray(start, end))),
+      out?.alloc,
     );
     if (output === null) return { output: input, findings, changed: false };
     return { output, findings, changed: true };
@@ -238,10 +245,14 @@ export function createEngine(options: EngineOptions): FullEngine {
     return tokens.map((_, i) => ({ ...source, line: lines[i]! }));
   };
 
-  const processText = async (input: Uint8Array, source: SourceRef): Promise<RecordResult> => {
+  const processText = async (
+    input: Uint8Array,
+    source: SourceRef,
+    out?: OutputOptions,
+  ): Promise<RecordResult> => {
     const scanned = scanRecord(input, source);
     if ('output' in scanned) return scanned;
-    return redact(input, scanned, byLine(input, source), source);
+    return redact(input, scanned, byLine(input, source), source, out);
   };
 
   /** Pointers when the record is a JSON document (`gate`: only objects and arrays count), else lines. */
@@ -260,14 +271,22 @@ export function createEngine(options: EngineOptions): FullEngine {
     return byLine(input, source)(tokens);
   };
 
-  const processJson = async (input: Uint8Array, source: SourceRef): Promise<RecordResult> => {
+  const processJson = async (
+    input: Uint8Array,
+    source: SourceRef,
+    out?: OutputOptions,
+  ): Promise<RecordResult> => {
     const scanned = scanRecord(input, source);
     if ('output' in scanned) return scanned;
-    return redact(input, scanned, byPointer(input, source, false), source);
+    return redact(input, scanned, byPointer(input, source, false), source, out);
   };
 
   /** JSONL: a block of lines, each a record. One text scan; lines that are JSON documents give pointers too. */
-  const processLines = async (input: Uint8Array, source: SourceRef): Promise<RecordResult> => {
+  const processLines = async (
+    input: Uint8Array,
+    source: SourceRef,
+    out?: OutputOptions,
+  ): Promise<RecordResult> => {
     const scanned = scanRecord(input, source);
     if ('output' in scanned) return scanned;
     return redact(
@@ -306,6 +325,7 @@ export function createEngine(options: EngineOptions): FullEngine {
         return sources;
       },
       source,
+      out,
     );
   };
 

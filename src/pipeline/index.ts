@@ -4,4 +4,4 @@ export { type Analysis, type Analyzer, createAnalyzer, safeHeader } from './anal
 export { type EngineConfig, engineFromConfig } from './config.ts';
 export { createEngine, type EngineOptions, type FullEngine, holdBack } from './engine.ts';
 export { jsonPaths, looksLikeJson } from './json-paths.ts';
-export type { ChunkRedactor, Engine, RecordResult } from './types.ts';
+export type { ChunkRedactor, Engine, OutputOptions, RecordResult } from './types.ts';

@@ -89,8 +89,8 @@ function bodyScan(buf: Uint8Array, j0: number, stop: number): number {
 
 /** Spans known to hold only plain string bytes: offsets[k] to ends[k] (-1: unknown), walked in order. */
 interface Plain {
-  starts: readonly number[];
-  ends: readonly number[];
+  starts: Float64Array;
+  ends: Float64Array;
   /** First span not yet passed. */
   k: number;
 }
@@ -205,7 +205,7 @@ function valuePointer(buf: Uint8Array, stack: readonly Frame[], depth: number): 
 
 /** Gives offsets[next...] below `end` the pointer `p`; returns the next offset to resolve. */
 function resolve(
-  offsets: readonly number[],
+  offsets: Float64Array,
   pointers: (string | undefined)[],
   next0: number,
   end: number,
@@ -228,12 +228,22 @@ function afterValue(stack: readonly Frame[], depth: number): void {
 
 /**
  * Walks `buf` as one JSON document. `offsets` must be sorted ascending.
+ * The walk reads offsets and ends from Float64Arrays made here: callers' arrays come with small-int or
+ * double elements, packed or holey (token offsets are sometimes stored as doubles), and every new kind
+ * the optimized walk met deoptimized it (a worker thread compiled jsonPaths six times over a scan).
+ * A typed array has one map.
  * The pointer of an offset is that of the innermost value whose bytes contain it.
  * `ends` (optional, same order): where offsets[k] starts bytes that hold no quote, backslash or
  * control byte up to ends[k] (see plainEnd), else -1; such spans are not read inside strings.
  */
-export function jsonPaths(buf: Uint8Array, offsets: readonly number[], ends?: readonly number[]): JsonPaths {
-  const plain: Plain | null = ends === undefined ? null : { starts: offsets, ends, k: 0 };
+export function jsonPaths(
+  buf: Uint8Array,
+  offsetList: readonly number[],
+  ends?: readonly number[],
+): JsonPaths {
+  const offsets = new Float64Array(offsetList);
+  const plain: Plain | null =
+    ends === undefined ? null : { starts: offsets, ends: new Float64Array(ends), k: 0 };
   const pointers: (string | undefined)[] = new Array(offsets.length).fill(undefined);
   const count = offsets.length;
   let next = 0; // next offset to resolve

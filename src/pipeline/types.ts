@@ -21,16 +21,25 @@ export interface ChunkRedactor {
   takeFindings(): AnyFinding[];
 }
 
+/**
+ * Where a changed record's output goes. `alloc(n)` returns a buffer of exactly `n` bytes, every one
+ * of which the engine writes (so it may hold anything before): a batch scan hands out reused buffers
+ * instead of a new one per job (batch/output-pool.ts). Without it, a new buffer.
+ */
+export interface OutputOptions {
+  alloc?: (n: number) => Buffer;
+}
+
 export interface Engine {
   /** A line, a log blob or any non-JSON value, scanned as text. Lines counted from `source.line` (default 1). */
-  processText(input: Uint8Array, source: SourceRef): Promise<RecordResult>;
+  processText(input: Uint8Array, source: SourceRef, out?: OutputOptions): Promise<RecordResult>;
   /** A UTF-8 JSON document, scanned structurally (findings carry `source.pointer`); edited in place. */
-  processJson(input: Uint8Array, source: SourceRef): Promise<RecordResult>;
+  processJson(input: Uint8Array, source: SourceRef, out?: OutputOptions): Promise<RecordResult>;
   /**
    * A block of JSON Lines (JSONL): each line a record. Same output as processText; findings carry
    * `line`, and `pointer` too when their line is a JSON document.
    */
-  processLines(input: Uint8Array, source: SourceRef): Promise<RecordResult>;
+  processLines(input: Uint8Array, source: SourceRef, out?: OutputOptions): Promise<RecordResult>;
   /** JSON when the bytes are a UTF-8 JSON document, text otherwise. */
   processRecord(input: Uint8Array, source: SourceRef): Promise<RecordResult>;
   /** A chunked text stream (huge lines, stdin). */

@@ -71,6 +71,7 @@ function redactList(
   replace: ReplaceFn,
   suspect: (start: number, end: number) => string,
   keepMod3: boolean,
+  alloc: (n: number) => Buffer = Buffer.allocUnsafe,
 ): Uint8Array | null {
   // Kept input as [start, end) pairs and replacements as strings: no Buffer per part.
   const texts: string[] = [];
@@ -99,7 +100,9 @@ function redactList(
     texts[texts.length - 1] += '~'.repeat(pad);
     delta += pad;
   }
-  const out = Buffer.allocUnsafe(buf.length + delta);
+  // Every byte of `out` is written below: kept spans and texts (latin1, one byte a character) add up
+  // to buf.length + delta.
+  const out = alloc(buf.length + delta);
   let o = 0;
   for (let k = 0; k < texts.length; k++) {
     const s = kept[2 * k]!;
@@ -112,14 +115,19 @@ function redactList(
   return out;
 }
 
-/** Applies replacements for all items; returns null when nothing changed (R7: the caller keeps the input). */
+/**
+ * Applies replacements for all items; returns null when nothing changed (R7: the caller keeps the
+ * input). The output is a buffer from `alloc` (of exactly the output's length, every byte written),
+ * by default a new one.
+ */
 export function applyRedactions(
   buf: Uint8Array,
   items: readonly ScanItem[],
   replace: ReplaceFn,
   suspect: (start: number, end: number) => string,
+  alloc?: (n: number) => Buffer,
 ): Uint8Array | null {
-  return redactList(buf, items, replace, suspect, false);
+  return redactList(buf, items, replace, suspect, false, alloc);
 }
 
 const B64RUN = new Uint8Array(256);

@@ -150,6 +150,21 @@ describe('jsonPaths', () => {
     expect(invalid).toBeLessThan(400);
   });
 
+  it('gives the same pointers for offset and end arrays of any elements kind (small ints, doubles, holey)', () => {
+    const doc = Buffer.from('{"a":[1,{"b":"xxxxxxxx"}],"c":"yyyy"}');
+    const offsets = [doc.indexOf('xxxx'), doc.indexOf('yyyy')];
+    const ends = [doc.indexOf('xxxx') + 8, -1];
+    const expected = { valid: true, pointers: ['/a/1/b', '/c'] };
+    expect(jsonPaths(doc, offsets, ends)).toEqual(expected);
+    const doubles = offsets.map((o) => o + 0.5 - 0.5);
+    doubles.push(0.5);
+    doubles.pop();
+    const holey: number[] = new Array(2);
+    holey[0] = ends[0]!;
+    holey[1] = ends[1]!;
+    expect(jsonPaths(doc, doubles, holey)).toEqual(expected);
+  });
+
   it('matches the reference walk on valid documents', () => {
     fc.assert(
       fc.property(document, fc.array(fc.nat(), { maxLength: 6 }), (buf, extra) => {
