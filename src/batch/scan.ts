@@ -107,11 +107,11 @@ export async function runScan(options: ScanOptions, deps: ScanDeps): Promise<Sca
       limits,
       tempDir,
       spoolMemoryBytes: options.spoolMemoryBytes ?? 8 * 1024 * 1024,
-      // Entries in flight in a content's ordered output (ordered-output.ts). With a worker that has
-      // up to 3 jobs queued (pool.ts), a window of 6 made this thread wait for the oldest of them
-      // instead of framing and running the next job: 2-thread HAR scan, main thread idle ~0.35-0.5 s
-      // -> ~0.2 s, ~5% faster; peak RSS unchanged. One thread: no change.
-      window: executor.parallelism * 2 + 4,
+      // Entries in flight in a content's ordered output (ordered-output.ts). A window of 8 (with a
+      // worker holding up to 3 queued jobs, pool.ts) left this thread less idle on a 2-thread HAR scan
+      // (~5% faster), but 2 of 11 runs on a quiet machine then peaked at 282 and 305 MB (above the
+      // 256 MB bound); with 6: 218-230 MB in 8 of 8 runs, 125-138 MB/s. Memory first.
+      window: executor.parallelism * 2 + 2,
       onResult: (r) => sinkFindings(r.findings),
       failure,
       note,
