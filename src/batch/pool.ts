@@ -43,13 +43,13 @@ const WORKER_YOUNG_MB = 4;
 
 /**
  * Jobs queued on a ready worker before this thread runs the next one itself (with a local engine).
- * While this thread runs a job, the worker works through its queue alone: with 2, it ran dry during
- * this thread's JSONL blocks. Measured on 2 cores (1 GiB JSONL, 300 MB HAR, one worker, 4-6 runs
- * alternated): 3 takes this thread's CPU from ~0.84 to ~0.72 s on JSONL (2-thread scan ~590 -> ~720
- * MB/s median) and from ~1.45 to ~1.27 s on HAR (same speed: the worker is then the busier thread),
- * peak RSS unchanged (~230-245 MB). 4 left this thread idle on HAR (0.9 s) and was slower.
+ * While this thread runs a job, the worker works through its queue alone. 3 ran the worker dry less
+ * often (this thread's CPU on a 1 GiB JSONL scan ~0.84 -> ~0.72 s on a loaded machine), but on a
+ * quiet one the bench's 2-thread medians did not move (JSONL 636 vs 632 MB/s, HAR 151 vs 150) while
+ * its peaks did: 2-thread JSONL up to 269 MB and HAR up to 305 MB (with a wider output window), over
+ * the 256 MB bound. 2 keeps the peaks of session 3 (227 / 246 MB). 4 left this thread idle on HAR.
  */
-const DEPTH = 3;
+const DEPTH = 2;
 
 /**
  * Above this resident size, this thread stops running jobs itself and leaves them to the workers: a
