@@ -112,6 +112,10 @@ function redactList(
     o += out.write(texts[k]!, o, 'latin1');
   }
   if (pos < buf.length) out.set(buf.subarray(pos), o);
+  // Checked, not assumed: `out` may be a reused buffer (batch/output-pool.ts), and no byte of what it
+  // held before may remain in an output. A mismatch is a bug; the record then fails closed (R6).
+  const written = o + Math.max(0, buf.length - pos);
+  if (written !== out.length) throw new Error(`redaction wrote ${written} of ${out.length} bytes`);
   return out;
 }
 
