@@ -15,8 +15,13 @@ export interface PatchState {
 
 export const kafkajsRequire: NodeJS.Require = createRequire(import.meta.url);
 
+/** Set to `0`, `off` or `false`: kafkajs keeps all of its own code (a switch for operators). */
+export const SWITCH = 'JWT_REDACTOR_KAFKAJS_PATCHES';
+
 /** Absolute path of a file of the installed kafkajs, or why no replacement applies. */
 export function kafkajsFiles(): { path: (...parts: string[]) => string } | { reason: string } {
+  const off = process.env[SWITCH]?.toLowerCase();
+  if (off === '0' || off === 'off' || off === 'false') return { reason: `turned off by ${SWITCH}` };
   let root: string;
   let version: string;
   try {

@@ -329,10 +329,10 @@ function isPatched(x: unknown): boolean {
 }
 
 function install(): PatchState {
-  if (!headerPatch.applied)
-    return { applied: false, reason: `header encoder not replaced (${headerPatch.reason})` };
   const files = kafkajsFiles();
   if (!('path' in files)) return { applied: false, reason: files.reason };
+  if (!headerPatch.applied)
+    return { applied: false, reason: `header encoder not replaced (${headerPatch.reason})` };
   const recordPath = files.path('src', 'protocol', 'recordBatch', 'record', 'v0', 'index.js');
   const batchPath = files.path('src', 'protocol', 'recordBatch', 'v0', 'index.js');
   const producePath = files.path('src', 'protocol', 'requests', 'produce', 'v3', 'request.js');

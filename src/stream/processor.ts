@@ -21,6 +21,7 @@ import {
   isPermanentError,
   type KafkaAdmin,
   type KafkaClient,
+  kafkajsReplacements,
   type Producer,
   type TopicPartitions,
 } from '../kafka/index.ts';
@@ -231,7 +232,13 @@ export class StreamProcessor {
       this.#state = 'running';
       await this.#consumer.run((batch, control) => this.#handle(batch, control));
       this.#log.info(
-        { group: c.groupId, inputTopics: inputs, outputTopic: c.outputTopic, delivery: c.delivery },
+        {
+          group: c.groupId,
+          inputTopics: inputs,
+          outputTopic: c.outputTopic,
+          delivery: c.delivery,
+          kafkajsReplacements: kafkajsReplacements(),
+        },
         'consumer started',
       );
     } catch (error) {

@@ -43,7 +43,7 @@ export function kafkajsFirst(path: string): string {
  * `load(file)` importing a module of src/kafka) in a fresh Node process; returns what the body
  * wrote to stdout, parsed as JSON.
  */
-export function inFreshProcess<T>(first: string, body: string): T {
+export function inFreshProcess<T>(first: string, body: string, env: NodeJS.ProcessEnv = process.env): T {
   const out = execFileSync(
     process.execPath,
     [
@@ -55,7 +55,7 @@ export function inFreshProcess<T>(first: string, body: string): T {
        const load = (file) => import(new URL(file, ${JSON.stringify(new URL('../../../src/kafka/', import.meta.url).href)}).href);
        ${body}`,
     ],
-    { encoding: 'utf8' },
+    { encoding: 'utf8', env },
   );
   return JSON.parse(out) as T;
 }

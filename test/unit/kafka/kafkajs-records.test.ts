@@ -171,7 +171,7 @@ describe('kafkajs record encoders replacement', () => {
 
   it('is what kafkajs uses after client.ts is loaded, with the same produce request bytes', () => {
     expect(recordsPatch).toEqual({ applied: true });
-    const encodeRequest = (first: string) =>
+    const encodeRequest = (first: string, env?: NodeJS.ProcessEnv) =>
       inFreshProcess<{ applied: boolean; reason: string | null; hex: string }>(
         first,
         `const { recordsPatch } = await load('kafkajs-records.ts');
@@ -187,6 +187,7 @@ describe('kafkajs record encoders replacement', () => {
          const r = request({ acks: -1, timeout: 30000, transactionalId: 'tx', producerId: Long.fromValue(99), producerEpoch: 3, topicData });
          const bytes = (await r.encode()).buffer;
          process.stdout.write(JSON.stringify({ applied: recordsPatch.applied, reason: recordsPatch.reason ?? null, hex: bytes.toString('hex') }));`,
+        env,
       );
     const patched = encodeRequest(CLIENT_FIRST);
     // kafkajs loads its produce request encoder on first use: load it first to keep kafkajs' own.
@@ -195,5 +196,9 @@ describe('kafkajs record encoders replacement', () => {
     expect(plain.applied).toBe(false);
     expect(plain.reason).toMatch(/before the patch/);
     expect(patched.hex).toBe(plain.hex);
+    // The operators' switch: client.ts first, and still kafkajs' own encoders (same bytes).
+    const off = encodeRequest(CLIENT_FIRST, { ...process.env, JWT_REDACTOR_KAFKAJS_PATCHES: 'off' });
+    expect(off).toMatchObject({ applied: false, reason: 'turned off by JWT_REDACTOR_KAFKAJS_PATCHES' });
+    expect(off.hex).toBe(plain.hex);
   });
 });
