@@ -205,39 +205,31 @@ export class BatchTransform {
     const value = r.value;
     if ((r.key === null || r.key.length < MIN_SCAN_BYTES) && value !== null && noHeaders(r.headers)) {
       const source: SourceRef = { kind: 'kafka', topic: r.topic, partition: r.partition, offset: r.offset };
-      let now: RecordResult | Promise<RecordResult>;
-      if (value.length > this.#o.maxRecordBytes) now = this.#tooLarge(value, source);
-      else {
-        try {
-          now = this.#engine.processRecordNow(value, source);
-        } catch (error) {
-          now = this.#engine.failClosed(value, source, errorOf(error));
-        }
-      }
+      const now = this.#value(value, source);
       if (!(now instanceof Promise)) {
         this.#emit(r, source, r.key, {}, NO_FINDINGS, false, now, out, stats);
         return undefined;
       }
-      return this.#settle(r, value, source, now, out, stats);
+      return now.then((result) => this.#emit(r, source, r.key, {}, NO_FINDINGS, false, result, out, stats));
     }
     return this.#recordParts(r, out, stats);
   }
 
-  async #settle(
-    r: InputRecord,
-    value: Buffer,
-    source: SourceRef,
-    pending: Promise<RecordResult>,
-    out: OutputRecord[],
-    stats: BatchStats,
-  ): Promise<void> {
-    let result: RecordResult;
+  /**
+   * A value's result, at once when the engine has it at once (no token). Never throws or rejects:
+   * a value above max-record-bytes, or one the engine fails on, gets the fail-closed result (R6).
+   * One scan; the engine proves a value is JSON (for pointers) only when it holds a token.
+   */
+  #value(value: Buffer, source: SourceRef): RecordResult | Promise<RecordResult> {
+    if (value.length > this.#o.maxRecordBytes) return this.#tooLarge(value, source);
+    const failed = (error: unknown) => this.#engine.failClosed(value, source, errorOf(error));
+    let now: RecordResult | Promise<RecordResult>;
     try {
-      result = await pending;
+      now = this.#engine.processRecordNow(value, source);
     } catch (error) {
-      result = this.#engine.failClosed(value, source, errorOf(error));
+      return failed(error);
     }
-    this.#emit(r, source, r.key, {}, NO_FINDINGS, false, result, out, stats);
+    return now instanceof Promise ? now.catch(failed) : now;
   }
 
   /** A record with headers or a long key: each part scanned (as text), then the value. */
@@ -260,18 +252,7 @@ export class BatchTransform {
       headers = h.headers;
     }
 
-    let result: RecordResult | undefined;
-    if (r.value !== null) {
-      if (r.value.length > this.#o.maxRecordBytes) result = this.#tooLarge(r.value, source);
-      else {
-        try {
-          // One scan; the engine proves a value is JSON (for pointers) only when it holds a token.
-          result = await this.#engine.processRecord(r.value, source);
-        } catch (error) {
-          result = this.#engine.failClosed(r.value, source, errorOf(error));
-        }
-      }
-    }
+    const result = r.value === null ? undefined : await this.#value(r.value, source);
     this.#emit(r, source, key, headers, findings, changed, result, out, stats);
   }
 
