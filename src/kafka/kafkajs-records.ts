@@ -140,6 +140,13 @@ function nameBytes(name: string): Buffer {
   return b;
 }
 
+/** Encoded size of one header, or undefined for a value not written here. */
+function headerSize(nameLen: number, value: unknown): number | undefined {
+  // kafkajs sizes a null header value with Buffer.byteLength(null), which throws.
+  const len = value === null || value === undefined ? undefined : bytesOf(value);
+  return len === undefined ? undefined : varIntSize(nameLen) + nameLen + varIntSize(len) + len;
+}
+
 function writeHeader(buf: Buffer, at: number, name: Buffer, value: unknown): number {
   const i = copyInto(buf, writeVarInt(buf, at, name.length), name);
   return writeBytes(buf, i, value, bytesOf(value)!);
@@ -181,16 +188,15 @@ export function encodeRecord({
     const nameLen = nameBytes(name).length;
     if (Array.isArray(v)) {
       for (const x of v) {
-        // kafkajs sizes a null header value with Buffer.byteLength(null), which throws.
-        const len = x === null || x === undefined ? undefined : bytesOf(x);
-        if (len === undefined) return undefined;
-        headerBytes += varIntSize(nameLen) + nameLen + varIntSize(len) + len;
+        const n = headerSize(nameLen, x);
+        if (n === undefined) return undefined;
+        headerBytes += n;
         count++;
       }
     } else {
-      const len = v === null || v === undefined ? undefined : bytesOf(v);
-      if (len === undefined) return undefined;
-      headerBytes += varIntSize(nameLen) + nameLen + varIntSize(len) + len;
+      const n = headerSize(nameLen, v);
+      if (n === undefined) return undefined;
+      headerBytes += n;
       count++;
     }
   }
