@@ -5,7 +5,7 @@ import { SEVERITIES } from '../model.ts';
 import type { Engine } from '../pipeline/types.ts';
 import { DEFAULT_LIMITS, type ScanLimits } from '../sources/limits.ts';
 import { ConfigError } from '../util/errors.ts';
-import type { EngineFactorySpec } from './executor.ts';
+import type { EngineFactorySpec, Executor } from './executor.ts';
 import { INPUT_FORMATS, type InputFormat } from './formats.ts';
 
 export interface ScanOptions {
@@ -36,7 +36,7 @@ export interface ScanOptions {
   tempDir?: string;
   /** The engine's largest record (its policy's max_record_bytes); every job stays within it. Default: from the engine, else 1 MiB. */
   recordBytes?: number;
-  /** Target size of a job of lines. Default 256 KiB. Batches of JSON members take at most this and 128 KiB. */
+  /** Target size of a job of lines. Default 1 MiB (at most recordBytes). Batches of JSON members take at most this and 128 KiB. */
   blockBytes?: number;
   /** Archive members up to this size are spooled in memory, larger ones in a temp file. Default 8 MiB. */
   spoolMemoryBytes?: number;
@@ -64,6 +64,12 @@ export interface ScanDeps {
   /** Default process.stdin / process.stdout. */
   stdin?: AsyncIterable<Uint8Array | string>;
   stdout?: NodeJS.WritableStream;
+  /**
+   * Where jobs run, when the caller keeps one across scans (a worker pool started once, see
+   * createWorkerPool): runScan then neither starts nor closes an executor, and `workers` and
+   * `engineFactory` are not used. `engine` is still this thread's engine (record size limit).
+   */
+  executor?: Executor;
   /** Clock for durations and rates (tests). */
   now?: () => number;
 }

@@ -98,7 +98,7 @@ export async function runScan(options: ScanOptions, deps: ScanDeps): Promise<Sca
   );
   let executor: Executor | undefined;
   try {
-    executor = await createExecutor(options, deps);
+    executor = deps.executor ?? (await createExecutor(options, deps));
     const recordBytes = options.recordBytes ?? engineRecordBytes(deps.engine) ?? DEFAULT_RECORD_BYTES;
     const run: ContentRun = {
       executor,
@@ -174,7 +174,7 @@ export async function runScan(options: ScanOptions, deps: ScanDeps): Promise<Sca
     await executor.check?.();
   } finally {
     progress.stop();
-    await executor?.close();
+    if (deps.executor === undefined) await executor?.close();
     await rm(tempDir, { recursive: true, force: true });
   }
 

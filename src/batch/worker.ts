@@ -6,6 +6,7 @@ import type { Engine } from '../pipeline/types.ts';
 import { type EngineFactorySpec, engineFromFactory, type StreamSession, sessionOf } from './executor.ts';
 import { FindingPacker } from './finding-pack.ts';
 import { type JobResult, runJob } from './jobs.ts';
+import { OutputPool } from './output-pool.ts';
 import { type Reply, type Request, transferList, type WireResult } from './pool-protocol.ts';
 
 const port = parentPort;
@@ -20,6 +21,8 @@ ready.then(
 
 const sessions = new Map<number, StreamSession>();
 const packer = new FindingPacker();
+/** A job's redacted output is written into one of these, then copied into the job's own buffer (below). */
+const outputs = new OutputPool();
 
 port.on('message', (req: Request) => {
   void handle(req);
@@ -31,7 +34,7 @@ async function handle(req: Request): Promise<void> {
     let result: JobResult | undefined;
     switch (req.type) {
       case 'job':
-        result = await runJob(engine, { ...req.job, bytes: asBuffer(req.job.bytes) });
+        result = await runJob(engine, { ...req.job, bytes: asBuffer(req.job.bytes) }, outputs);
         break;
       case 'open':
         sessions.set(req.stream, sessionOf(engine.createChunkRedactor(req.source as SourceRef)));
@@ -55,6 +58,8 @@ async function handle(req: Request): Promise<void> {
       { type: 'result', id: req.id, result: wire } satisfies Reply,
       wire ? transferList(wire, input) : [],
     );
+    // The output was copied into the job's buffer, or moved (then detached: the pool ignores it).
+    result?.release?.();
   } catch (err) {
     port!.postMessage({ type: 'error', id: req.id, error: errorData(err) } satisfies Reply);
   }

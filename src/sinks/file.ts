@@ -19,6 +19,13 @@ export interface FileSink extends ByteSink {
 }
 
 /**
+ * Bytes a file sink queues before a write waits for the disk. A scan writes jobs of up to 1 MiB: with
+ * a 1 MiB queue, nearly every write waited for the one before it to finish (a 1 GiB JSONL scan sat idle
+ * ~0.19 s of 1.4 s, 770-783 MB/s); with 4 MiB, 0.03-0.04 s idle, 881-899 MB/s.
+ */
+const WRITE_QUEUE_BYTES = 4 * 1024 * 1024;
+
+/**
  * Opens `<dir>/.<name>.<random>.partial` exclusively (O_EXCL: a planted symlink at that name makes the
  * open fail instead of being followed), mode 0600 until commit sets `mode`.
  */
@@ -28,7 +35,7 @@ export async function openAtomicFile(destination: string, mode = 0o644): Promise
     `.${basename(destination)}.${randomBytes(6).toString('hex')}.partial`,
   );
   const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-  const stream: WriteStream = handle.createWriteStream({ highWaterMark: 1 << 20 });
+  const stream: WriteStream = handle.createWriteStream({ highWaterMark: WRITE_QUEUE_BYTES });
   // Errors reach callers through writeChunk/endWritable; after abort() nobody is waiting for them.
   stream.on('error', () => undefined);
   let bytes = 0;

@@ -7,6 +7,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FindingPacker, FindingUnpacker } from '../../../src/batch/finding-pack.ts';
+import { runJob } from '../../../src/batch/jobs.ts';
+import { createWorkerPool } from '../../../src/batch/pool.ts';
 import type { AnyFinding, Finding } from '../../../src/model.ts';
 import { engineFromConfig } from '../../../src/pipeline/index.ts';
 import { jwsHS256, jwsRS256, k8sClaims, NOW } from '../../helpers/tokens.ts';
@@ -143,5 +145,58 @@ describe('finding ids', () => {
     expect(r.tokens.map((f) => f.source.pointer)).toEqual(
       Array.from({ length: 200 }, (_, i) => `/log/entries/${i}/request/url`),
     );
+  });
+});
+
+describe('redacted outputs from a worker', () => {
+  it('come back byte for byte while the worker reuses its output buffers, longer and shorter in turn', async () => {
+    const config = {
+      policies: ['default'],
+      ruleFiles: [],
+      key: Buffer.alloc(32, 7),
+      keyId: 't',
+      ephemeralKey: true,
+    };
+    const local = await engineFromConfig(config);
+    const pool = await createWorkerPool(
+      {
+        module: new URL('../../../src/pipeline/index.ts', import.meta.url).href,
+        exportName: 'engineFromConfig',
+        options: config,
+      },
+      1,
+    );
+    try {
+      // A short token (its placeholder is longer: the output does not fit the job's buffer) and a long
+      // one (it does, and goes back in it).
+      const short = await jwsHS256({ sub: 'svc', iss: 'https://idp.example.com', exp: NOW() + 600 });
+      const long = await jwsRS256({ ...k8sClaims(), exp: NOW() + 3600 });
+      // Jobs of 200 down to 20 lines and back, a token in every fifth line: each output is written
+      // into a buffer an earlier, longer or shorter, output used.
+      const sizes = [200, 150, 20, 180, 60, 200, 35, 120];
+      const jobs = sizes.map((n, k) =>
+        Buffer.from(
+          Array.from({ length: n }, (_, i) =>
+            i % 5 === k % 5
+              ? `{"k":${k},"auth":"Bearer ${k % 2 ? long : short}"}\n`
+              : `{"k":${k},"i":${i}}\n`,
+          ).join(''),
+        ),
+      );
+      const source = { kind: 'file' as const, name: 'f.jsonl', line: 1 };
+      const longer: boolean[] = [];
+      for (const bytes of jobs) {
+        const expected = await runJob(local, { op: 'jsonl', bytes: Buffer.from(bytes), source });
+        const got = await pool.run({ op: 'jsonl', bytes: Buffer.from(bytes), source });
+        expect(Buffer.from(expected.output).equals(bytes)).toBe(false);
+        expect(Buffer.from(got.output).equals(Buffer.from(expected.output))).toBe(true);
+        expect(got.findings.map((f) => f.id)).toEqual(expected.findings.map((f) => f.id));
+        longer.push(expected.output.length > bytes.length);
+      }
+      expect(longer).toContain(true);
+      expect(longer).toContain(false);
+    } finally {
+      await pool.close();
+    }
   });
 });
