@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { afterEach } from 'vitest';
-import { runScan, type ScanOptions, type ScanReport } from '../../../src/batch/index.ts';
+import { type Executor, runScan, type ScanOptions, type ScanReport } from '../../../src/batch/index.ts';
 import type { AnyFinding, Finding } from '../../../src/model.ts';
 import type { Engine } from '../../../src/pipeline/types.ts';
 import { createEngineDouble } from './engine-double.ts';
@@ -29,7 +29,13 @@ export interface ScanRun {
 
 export async function scan(
   options: ScanOptions,
-  extra: { engine?: Engine; isTTY?: boolean; stdin?: AsyncIterable<Uint8Array>; columns?: number } = {},
+  extra: {
+    engine?: Engine;
+    executor?: Executor;
+    isTTY?: boolean;
+    stdin?: AsyncIterable<Uint8Array>;
+    columns?: number;
+  } = {},
 ): Promise<ScanRun> {
   const findings: AnyFinding[] = [];
   let stderr = '';
@@ -39,6 +45,7 @@ export async function scan(
     stderr: { write: (s: string) => (stderr += s), columns: extra.columns ?? 100 },
     isTTY: extra.isTTY ?? false,
     ...(extra.stdin ? { stdin: extra.stdin } : {}),
+    ...(extra.executor ? { executor: extra.executor } : {}),
   });
   const tokens = findings.filter((f): f is Finding => 'token' in f);
   return { report, findings, tokens, stderr };

@@ -3,8 +3,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { rssAbove } from '../../../src/batch/pool.ts';
-import { fakeToken } from './engine-double.ts';
+import { createWorkerPool, rssAbove } from '../../../src/batch/pool.ts';
+import { createEngineDouble, fakeToken, placeholderFor } from './engine-double.ts';
 import { ENGINE_DOUBLE_URL, scan, tempDir } from './helpers.ts';
 
 const factory = { module: ENGINE_DOUBLE_URL, exportName: 'createEngineDouble', options: {} };
@@ -50,6 +50,32 @@ describe('scan with worker threads', () => {
       .filter((f) => f.source.name?.endsWith('events.jsonl'))
       .map((f) => f.source.line!);
     expect(events).toEqual([...events].sort((a, b) => a - b));
+  });
+
+  it("runs scans on a caller's pool without closing it", async () => {
+    const dir = tempDir();
+    const token = fakeToken({ sub: 'u1' });
+    writeFileSync(join(dir, 'a.log'), `x\nBearer ${token}\n`);
+    const engine = createEngineDouble();
+    const pool = await createWorkerPool(factory, 1, { local: engine });
+    let closed = 0;
+    const executor = {
+      ...pool,
+      close: async () => {
+        closed++;
+      },
+    };
+    try {
+      await pool.check();
+      for (const out of ['o1', 'o2']) {
+        const r = await scan({ inputs: [join(dir, 'a.log')], outDir: join(dir, out) }, { engine, executor });
+        expect(r.tokens).toHaveLength(1);
+        expect(readFileSync(join(dir, out, 'a.log'), 'utf8')).toBe(`x\nBearer ${placeholderFor(token)}\n`);
+      }
+      expect(closed).toBe(0);
+    } finally {
+      await pool.close();
+    }
   });
 
   it('reports a factory that does not load as a configuration error', async () => {
