@@ -3,7 +3,8 @@
 // peak RSS is the run's own:
 //   engine : the engine alone, single-threaded, in memory, doing exactly the work the scan asks of it:
 //            an untimed in-thread scan with a recording engine notes every engine call (method, input
-//            bytes, source) in order; those calls are then replayed, timed, on a fresh engine. Whatever a
+//            bytes, source, whether it wrote into the scan's reused output buffers) in order; those
+//            calls are then replayed, timed, on a fresh engine, outputs in reused buffers likewise. Whatever a
 //            scan spends beyond this is the batch side: reading, framing and splitting, HAR body
 //            decoding and re-encoding, moving bytes to and from workers, ordering, findings, writing.
 //   scan 1 : `runScan` with --out-dir, in-thread engine
@@ -34,6 +35,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createWorkerPool, localExecutor, runScan } from '../../src/batch/index.ts';
+import { OutputPool } from '../../src/batch/output-pool.ts';
 import type { SourceRef } from '../../src/model.ts';
 import { type Engine, type EngineConfig, engineFromConfig } from '../../src/pipeline/index.ts';
 import { enableCompileCache } from '../../src/util/compile-cache.ts';
@@ -332,6 +334,8 @@ type Call =
       method: 'processText' | 'processJson' | 'processLines' | 'processRecord';
       input: Uint8Array;
       source: SourceRef;
+      /** The scan gave the call an output buffer (its output pool): the replay does too. */
+      pooled: boolean;
     }
   | { method: 'open'; session: number; source: SourceRef }
   | { method: 'push'; session: number; input: Uint8Array }
@@ -348,20 +352,35 @@ async function recordCalls(file: string, config: EngineConfig): Promise<Call[]> 
   let sessions = 0;
   const recording: Engine = {
     ...inner,
-    processText: (input, source) => {
-      calls.push({ method: 'processText', input: copy(input), source: { ...source } });
-      return inner.processText(input, source);
+    processText: (input, source, out) => {
+      calls.push({
+        method: 'processText',
+        input: copy(input),
+        source: { ...source },
+        pooled: out !== undefined,
+      });
+      return inner.processText(input, source, out);
     },
-    processJson: (input, source) => {
-      calls.push({ method: 'processJson', input: copy(input), source: { ...source } });
-      return inner.processJson(input, source);
+    processJson: (input, source, out) => {
+      calls.push({
+        method: 'processJson',
+        input: copy(input),
+        source: { ...source },
+        pooled: out !== undefined,
+      });
+      return inner.processJson(input, source, out);
     },
-    processLines: (input, source) => {
-      calls.push({ method: 'processLines', input: copy(input), source: { ...source } });
-      return inner.processLines(input, source);
+    processLines: (input, source, out) => {
+      calls.push({
+        method: 'processLines',
+        input: copy(input),
+        source: { ...source },
+        pooled: out !== undefined,
+      });
+      return inner.processLines(input, source, out);
     },
     processRecord: (input, source) => {
-      calls.push({ method: 'processRecord', input: copy(input), source: { ...source } });
+      calls.push({ method: 'processRecord', input: copy(input), source: { ...source }, pooled: false });
       return inner.processRecord(input, source);
     },
     createChunkRedactor: (source) => {
@@ -392,6 +411,9 @@ async function recordCalls(file: string, config: EngineConfig): Promise<Call[]> 
 /** Runs recorded calls on `engine`; returns the number of findings. */
 async function replay(engine: Engine, calls: readonly Call[]): Promise<number> {
   let findings = 0;
+  // Outputs go into reused buffers, as in the scan (src/batch/output-pool.ts).
+  const pool = new OutputPool();
+  const out = { alloc: pool.take };
   const sessions = new Map<number, ReturnType<Engine['createChunkRedactor']>>();
   for (const c of calls) {
     switch (c.method) {
@@ -407,8 +429,15 @@ async function replay(engine: Engine, calls: readonly Call[]): Promise<number> {
         findings += sessions.get(c.session)!.takeFindings().length;
         sessions.delete(c.session);
         break;
-      default:
-        findings += (await engine[c.method](c.input, c.source)).findings.length;
+      default: {
+        const r =
+          c.method === 'processRecord'
+            ? await engine.processRecord(c.input, c.source)
+            : await engine[c.method](c.input, c.source, c.pooled ? out : undefined);
+        findings += r.findings.length;
+        // As the scan does once the output is written.
+        if (c.pooled && r.changed) pool.give(r.output.buffer);
+      }
     }
   }
   return findings;
