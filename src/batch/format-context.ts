@@ -24,8 +24,8 @@ export interface Sizes {
 /**
  * A job of lines, by default: 1 MiB (within the record limit). Each job costs a read, a message each
  * way to a worker, findings packed and unpacked, an ordered write; at 256 KiB (4096 jobs per GiB) that
- * was ~0.3 s of a 2-thread 1 GiB JSONL scan. Measured on 2 cores (engines warm): 705-729 -> 839-874 MB/s
- * with 2 threads, 572 -> 595-632 MB/s held to one core, peak RSS unchanged (204-229 MB with 2 threads).
+ * was ~0.3 s of a 2-thread 1 GiB JSONL scan. Measured on 2 cores (engines warm): 705 -> 801-855 MB/s
+ * with 2 threads, 572 -> 632 MB/s held to one core, peak RSS unchanged (204-229 MB with 2 threads).
  */
 const DEFAULT_BLOCK_BYTES = 1024 * 1024;
 
