@@ -10,9 +10,12 @@ export interface Sizes {
   blockBytes: number;
   /**
    * Target size of a batch of JSON members (HAR entries, the elements of a big array): at most a
-   * block, and by default half of one. The engine's structural pass over a batch makes garbage in
-   * proportion to it; measured on a 300 MB HAR, 128 KiB batches instead of 256 KiB took peak memory
-   * from about 210 to 175 MB (one thread) at the same speed.
+   * block, and 256 KiB. The engine's structural pass over a batch makes garbage in proportion to it.
+   * Measured on a 300 MB HAR once outputs went into reused buffers (output-pool.ts), 256 KiB against
+   * 128 KiB: 1 thread 128-136 vs 121-125 MB/s, peak RSS 159-167 vs 184-192 MB (V8's helper threads
+   * 0.22-0.24 vs 0.37-0.42 s of CPU); 2 threads 155-174 vs 138-157 MB/s, 194-204 vs 206-219 MB.
+   * (Before that, 128 KiB had taken the 1-thread peak from ~210 to ~175 MB.) 512 KiB: 2 threads
+   * 156-177 MB/s at 222-230 MB.
    */
   batchBytes: number;
   /** Most bytes of one JSON value held before it is split into members. */
@@ -35,7 +38,7 @@ export function sizesFor(recordBytes: number, blockBytes?: number): Sizes {
   return {
     recordBytes,
     blockBytes: block,
-    batchBytes: Math.min(block, 128 * 1024),
+    batchBytes: Math.min(block, 256 * 1024),
     unitBytes: Math.max(64, recordBytes - pushBytes - 2),
     pushBytes,
   };

@@ -36,7 +36,7 @@ export interface ScanOptions {
   tempDir?: string;
   /** The engine's largest record (its policy's max_record_bytes); every job stays within it. Default: from the engine, else 1 MiB. */
   recordBytes?: number;
-  /** Target size of a job of lines. Default 1 MiB (at most recordBytes). Batches of JSON members take at most this and 128 KiB. */
+  /** Target size of a job of lines. Default 1 MiB (at most recordBytes). Batches of JSON members take at most this and 256 KiB. */
   blockBytes?: number;
   /** Archive members up to this size are spooled in memory, larger ones in a temp file. Default 8 MiB. */
   spoolMemoryBytes?: number;
