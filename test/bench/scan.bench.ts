@@ -350,35 +350,18 @@ async function recordCalls(file: string, config: EngineConfig): Promise<Call[]> 
   const calls: Call[] = [];
   const copy = (b: Uint8Array) => Uint8Array.prototype.slice.call(b);
   let sessions = 0;
+  /** The call noted, then made: outputs go where the scan asked them to (its reused buffers). */
+  const noted =
+    (method: 'processText' | 'processJson' | 'processLines'): Engine[typeof method] =>
+    (input, source, out) => {
+      calls.push({ method, input: copy(input), source: { ...source }, pooled: out !== undefined });
+      return inner[method](input, source, out);
+    };
   const recording: Engine = {
     ...inner,
-    processText: (input, source, out) => {
-      calls.push({
-        method: 'processText',
-        input: copy(input),
-        source: { ...source },
-        pooled: out !== undefined,
-      });
-      return inner.processText(input, source, out);
-    },
-    processJson: (input, source, out) => {
-      calls.push({
-        method: 'processJson',
-        input: copy(input),
-        source: { ...source },
-        pooled: out !== undefined,
-      });
-      return inner.processJson(input, source, out);
-    },
-    processLines: (input, source, out) => {
-      calls.push({
-        method: 'processLines',
-        input: copy(input),
-        source: { ...source },
-        pooled: out !== undefined,
-      });
-      return inner.processLines(input, source, out);
-    },
+    processText: noted('processText'),
+    processJson: noted('processJson'),
+    processLines: noted('processLines'),
     processRecord: (input, source) => {
       calls.push({ method: 'processRecord', input: copy(input), source: { ...source }, pooled: false });
       return inner.processRecord(input, source);
