@@ -4,18 +4,19 @@
 //   engine : the engine alone, single-threaded, in memory, doing exactly the work the scan asks of it:
 //            an untimed in-thread scan with a recording engine notes every engine call (method, input
 //            bytes, source, whether it wrote into the scan's reused output buffers) in order; those
-//            calls are then replayed, timed, on a fresh engine, outputs in reused buffers likewise. Whatever a
-//            scan spends beyond this is the batch side: reading, framing and splitting, HAR body
-//            decoding and re-encoding, moving bytes to and from workers, ordering, findings, writing.
+//            calls are then replayed, timed, on a fresh engine, outputs in reused buffers likewise.
+//            Whatever a scan spends beyond this is the batch side: reading, framing and splitting, HAR
+//            body decoding and re-encoding, moving bytes to and from workers, ordering, findings,
+//            writing.
 //   scan 1 : `runScan` with --out-dir, in-thread engine
 //   scan 2 : the same with a worker pool (createWorkerPool): this thread's engine and one worker's
 // Each scan child builds its engines (with 2 threads, starts the pool) and scans a small input of the
-// same kind with them, untimed (JIT warm, as the engine replay is); then runScan is timed on the input. Printed: MB/s, the
-// scan/engine ratio (overhead target <= 30%: ratio >= 70%), peak RSS (target <= 256 MB) and the worker
-// speed-up (target >= 1.7x on 2 cores) twice: over the 1-thread scan, which already uses part of the
-// second core (GC helper threads, file I/O threads), and over the same 1-thread scan held to one core
-// with taskset. Tokens sit in 2% of the JSONL lines and in 40% of the HAR entries (half of whose bodies
-// are base64): dense on purpose.
+// same kind with them, untimed (JIT warm, as the engine replay is); then runScan is timed on the
+// input. Printed: MB/s, the scan/engine ratio (overhead target <= 30%: ratio >= 70%), peak RSS
+// (target <= 256 MB) and the worker speed-up (target >= 1.7x on 2 cores) twice: over the 1-thread
+// scan, which already uses part of the second core (GC helper threads, file I/O threads), and over the
+// same 1-thread scan held to one core with taskset. Tokens sit in 2% of the JSONL lines and in 40% of
+// the HAR entries (half of whose bodies are base64): dense on purpose.
 // Run: node test/bench/scan.bench.ts   (BENCH_SCALE=0.05 for a quick run; BENCH_RUNS=3 runs each
 // measurement 3 times, interleaved, and prints the median and the range; part of `npm run bench`)
 import { spawnSync } from 'node:child_process';
