@@ -23,7 +23,7 @@ import { detectFormat, formatProcessor, type InputFormat } from './formats.ts';
 import type { JobResult } from './jobs.ts';
 import { lineProcessor, readLinesInPlace } from './lines.ts';
 import { maskName } from './names.ts';
-import { OrderedOutput } from './ordered-output.ts';
+import { OrderedOutput, type Window } from './ordered-output.ts';
 
 /** Where content comes from, as findings and messages name it. */
 export interface Where {
@@ -40,8 +40,8 @@ export interface ContentRun {
   limits: ScanLimits;
   tempDir: string;
   spoolMemoryBytes: number;
-  /** Jobs in flight per content. */
-  window: number;
+  /** Jobs (and their input bytes) in flight per content. */
+  window: Window;
   /** Findings of a result, in output order. */
   onResult(r: JobResult): Promise<void>;
   failure(where: Where, err: unknown): void;

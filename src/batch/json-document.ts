@@ -92,6 +92,8 @@ export function jsonDocumentProcessor(ctx: FormatContext, options: JsonDocumentO
         case 'unit': {
           const u = e.unit;
           const buffer = u.bytes.buffer as ArrayBuffer;
+          // Measured before a worker pool takes the bytes over (a moved buffer reads as empty).
+          const size = u.bytes.byteLength;
           await output.job(
             executor
               .run(
@@ -110,6 +112,7 @@ export function jsonDocumentProcessor(ctx: FormatContext, options: JsonDocumentO
                 true,
               )
               .then((r) => reclaim(r, buffer, reuse)),
+            size,
           );
           break;
         }

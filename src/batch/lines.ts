@@ -53,8 +53,10 @@ export function lineProcessor(ctx: FormatContext, mode: 'text' | 'jsonl'): LineP
     // Counted first: a worker pool may take the buffer over.
     line += countNewlines(bytes);
     const buffer = bytes.buffer as ArrayBuffer;
+    // Measured before a worker pool takes the bytes over (a moved buffer reads as empty).
+    const size = bytes.byteLength;
     const job = executor.run({ op: mode, bytes, source }, owned);
-    await output.job(reuse === undefined ? job : job.then((r) => reclaim(r, buffer, reuse)));
+    await output.job(reuse === undefined ? job : job.then((r) => reclaim(r, buffer, reuse)), size);
   };
 
   const startLong = (): void => {

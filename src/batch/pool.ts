@@ -1,7 +1,7 @@
 // A pool of worker threads running jobs (executor.ts) in parallel, optionally with an engine in this
 // thread taking part. Workers start in the background: jobs never wait for them, since the thread's
 // own engine runs whatever no ready worker can take (all of it during the ~0.2-0.7 s a worker needs to
-// load its modules and build its engine). A ready worker gets a job while it has fewer than DEPTH
+// load its modules and build its engine). A ready worker gets a job while it has fewer than depthFor(job)
 // queued; beyond that the job runs here, so this thread shares the engine work with the workers
 // instead of stacking up queues (on 2 cores: this thread and one worker, not three threads fighting
 // for two cores), unless the process has grown past LOCAL_RSS_LIMIT (then the job waits in a worker's
@@ -42,14 +42,18 @@ interface Slot {
 const WORKER_YOUNG_MB = 4;
 
 /**
- * Jobs queued on a ready worker before this thread runs the next one itself (with a local engine).
- * While this thread runs a job, the worker works through its queue alone. 3 ran the worker dry less
- * often (this thread's CPU on a 1 GiB JSONL scan ~0.84 -> ~0.72 s on a loaded machine), but on a
- * quiet one the bench's 2-thread medians did not move (JSONL 636 vs 632 MB/s, HAR 151 vs 150) while
- * its peaks did: 2-thread JSONL up to 269 MB and HAR up to 305 MB (with a wider output window), over
- * the 256 MB bound. 2 keeps the peaks of session 3 (227 / 246 MB). 4 left this thread idle on HAR.
+ * Jobs queued on a ready worker before this thread runs the next one itself (with a local engine),
+ * by the job's size. While this thread runs a job, the worker works through its queue alone.
+ * Line jobs (1 MiB): 2. 3 ran the worker dry less often, but the bench's 2-thread medians did not
+ * move while its peaks did (2-thread JSONL up to 269 MB, over the 256 MB bound).
+ * HAR and JSON batches (256 KiB and less): 3, with a wider output window (scan.ts): this thread,
+ * which also splits the JSON, then runs fewer of them itself (2-thread HAR 164-174 against 153-160
+ * MB/s). 4 left this thread idle on HAR: the worker took all engine work.
  */
-const DEPTH = 2;
+function depthFor(jobBytes: number): number {
+  return jobBytes > SMALL_JOB_BYTES ? 2 : 3;
+}
+const SMALL_JOB_BYTES = 256 * 1024;
 
 /**
  * Above this resident size, this thread stops running jobs itself and leaves them to the workers: a
@@ -224,10 +228,10 @@ export async function createWorkerPool(
   // look busy.
   const queued = (s: Slot): number => s.sent - Atomics.load(s.done, 0);
 
-  /** A ready worker with room (least busy first), or undefined. */
-  const withRoom = (): Slot | undefined => {
+  /** A ready worker with room for a job of `jobBytes` (least busy first), or undefined. */
+  const withRoom = (jobBytes: number): Slot | undefined => {
     let best: Slot | undefined;
-    let least = DEPTH;
+    let least = depthFor(jobBytes);
     for (const s of slots) {
       if (s.dead || !s.ready) continue;
       const q = queued(s);
@@ -273,7 +277,7 @@ export async function createWorkerPool(
     check: () => allReady.then(() => undefined),
     run(job, owned = false) {
       if (failure !== undefined) return Promise.reject(failure);
-      const slot = withRoom() ?? (local === undefined ? leastBusy() : overflow());
+      const slot = withRoom(job.bytes.byteLength) ?? (local === undefined ? leastBusy() : overflow());
       if (slot === undefined) return runJob(local!, job, outputs);
       const [bytes, transfer] = movable(job.bytes, owned);
       return send(slot, { type: 'job', id: nextId++, job: { ...job, bytes } }, transfer);

@@ -107,11 +107,12 @@ export async function runScan(options: ScanOptions, deps: ScanDeps): Promise<Sca
       limits,
       tempDir,
       spoolMemoryBytes: options.spoolMemoryBytes ?? 8 * 1024 * 1024,
-      // Entries in flight in a content's ordered output (ordered-output.ts). A window of 8 (with a
-      // worker holding up to 3 queued jobs, pool.ts) left this thread less idle on a 2-thread HAR scan
-      // (~5% faster), but 2 of 11 runs on a quiet machine then peaked at 282 and 305 MB (above the
-      // 256 MB bound); with 6: 218-230 MB in 8 of 8 runs, 125-138 MB/s. Memory first.
-      window: executor.parallelism * 2 + 2,
+      // Entries in flight in a content's ordered output (ordered-output.ts), and their input bytes.
+      // The bytes bound memory: 1 MiB line jobs stop at 6 in flight with 2 threads (10 of them peaked
+      // a 2-thread JSONL scan at 232-269 MB, over the 256 MB bound). HAR batches (256 KiB) stop at the
+      // entry count: 10 of them with 2 threads, and a worker holding up to 3 (pool.ts), left this
+      // thread less idle (164-174 against 153-160 MB/s on a 300 MB HAR, peak 196-199 MB).
+      window: { entries: executor.parallelism * 4 + 2, bytes: (executor.parallelism * 2 + 2) * 1024 * 1024 },
       onResult: (r) => sinkFindings(r.findings),
       failure,
       note,
