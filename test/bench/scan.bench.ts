@@ -248,8 +248,18 @@ export async function makeHar(path: string, size: number, toks: string[]): Promi
 /** `taskset` runs a child on one core (all its threads: GC helpers, file I/O, workers); Linux only. */
 const TASKSET = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 
+/**
+ * The node flags the CLI starts with (the first line of bin/jwt-redactor.js): each child runs with
+ * them, as `jwt-redactor scan` does.
+ */
+const CLI_NODE_FLAGS = readFileSync(join(SELF, '../../../bin/jwt-redactor.js'), 'utf8')
+  .split('\n', 1)[0]!
+  .replace(/^#!\/usr\/bin\/env -S node/, '')
+  .split(/\s+/)
+  .filter((f) => f.startsWith('--'));
+
 function runChild(args: Record<string, unknown>, oneCore = false): ChildResult {
-  const argv = [SELF, '--child', JSON.stringify(args)];
+  const argv = [...CLI_NODE_FLAGS, SELF, '--child', JSON.stringify(args)];
   const r = oneCore
     ? spawnSync('taskset', ['-c', '0', process.execPath, ...argv], { encoding: 'utf8', maxBuffer: 1 << 24 })
     : spawnSync(process.execPath, argv, { encoding: 'utf8', maxBuffer: 1 << 24 });
