@@ -11,6 +11,8 @@
 // BENCH_RECORDS (default 60000), BENCH_PARTITIONS (default 3), BENCH_ROUNDS (default 2: best of),
 // BENCH_ONLY (names as printed, comma separated), BENCH_CPU_PROF (a directory: one CPU profile of
 // each measured window).
+// Both pipelines run in this process, under the CLI's node flags (cli-flags.ts: the script runs
+// itself again under them when started without).
 // First: the product's kafkajs replacements (src/kafka/client.ts) must be in place before kafkajs
 // loads, as in the CLI; both pipelines below then run on them.
 import '../../src/kafka/client.ts';
@@ -18,6 +20,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { type Consumer, Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import {
   type KafkaBroker,
@@ -46,6 +49,7 @@ import {
   k8sClaims,
   unsecured,
 } from '../helpers/tokens.ts';
+import { rerunWithCliFlags } from './cli-flags.ts';
 import { logRecord } from './records.ts';
 
 suppressTimeoutNegativeWarning();
@@ -378,7 +382,7 @@ async function main(): Promise<void> {
       `Kafka pipeline benchmark: ${RECORDS} records of ~${RECORD_BYTES} B (${mb.toFixed(1)} MB, 10% with a token), ${PARTITIONS} partitions, best of ${ROUNDS}`,
     );
     console.log(
-      `broker ${brokers}, node ${process.version}, kafkajs 2.2.4, for both pipelines: record headers encoded by ${headerPatch.applied ? 'src/kafka/kafkajs-header.ts' : `kafkajs (${headerPatch.reason})`}, records and batches by ${recordsPatch.applied ? 'src/kafka/kafkajs-records.ts' : `kafkajs (${recordsPatch.reason})`}, producer helpers (grouping, murmur2) by ${producerPatch.applied ? 'src/kafka/kafkajs-producer.ts' : `kafkajs (${producerPatch.reason})`}`,
+      `broker ${brokers}, node ${process.version} ${process.execArgv.join(' ')} (the CLI's flags), kafkajs 2.2.4, for both pipelines: record headers encoded by ${headerPatch.applied ? 'src/kafka/kafkajs-header.ts' : `kafkajs (${headerPatch.reason})`}, records and batches by ${recordsPatch.applied ? 'src/kafka/kafkajs-records.ts' : `kafkajs (${recordsPatch.reason})`}, producer helpers (grouping, murmur2) by ${producerPatch.applied ? 'src/kafka/kafkajs-producer.ts' : `kafkajs (${producerPatch.reason})`}`,
     );
 
     const best = new Map<string, number>();
@@ -447,4 +451,5 @@ async function main(): Promise<void> {
   }
 }
 
+rerunWithCliFlags(fileURLToPath(import.meta.url));
 await main();

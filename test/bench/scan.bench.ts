@@ -41,6 +41,7 @@ import type { SourceRef } from '../../src/model.ts';
 import { type Engine, type EngineConfig, engineFromConfig } from '../../src/pipeline/index.ts';
 import { enableCompileCache } from '../../src/util/compile-cache.ts';
 import { humanClaims, jwsES256, jwsHS256, jwsRS256, k8sClaims, NOW } from '../helpers/tokens.ts';
+import { CLI_NODE_FLAGS } from './cli-flags.ts';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 1));
@@ -248,16 +249,7 @@ export async function makeHar(path: string, size: number, toks: string[]): Promi
 /** `taskset` runs a child on one core (all its threads: GC helpers, file I/O, workers); Linux only. */
 const TASKSET = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 
-/**
- * The node flags the CLI starts with (the first line of bin/jwt-redactor.js): each child runs with
- * them, as `jwt-redactor scan` does.
- */
-const CLI_NODE_FLAGS = readFileSync(join(SELF, '../../../bin/jwt-redactor.js'), 'utf8')
-  .split('\n', 1)[0]!
-  .replace(/^#!\/usr\/bin\/env -S node/, '')
-  .split(/\s+/)
-  .filter((f) => f.startsWith('--'));
-
+/** A child process, run with the CLI's node flags (as `jwt-redactor scan` runs). */
 function runChild(args: Record<string, unknown>, oneCore = false): ChildResult {
   const argv = [...CLI_NODE_FLAGS, SELF, '--child', JSON.stringify(args)];
   const r = oneCore
