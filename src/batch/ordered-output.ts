@@ -1,8 +1,8 @@
 // Puts results back in input order. Processors submit verbatim bytes and job results (promises) as
 // they cut the input; this queue writes them to the sink, and hands their findings on, strictly in
-// submission order, while up to `window` entries, and up to `windowBytes` of their inputs, are in
-// flight. The window is the backpressure: a processor that submits waits for the oldest entry once
-// the window is full.
+// submission order, while up to `window.entries` entries, and up to `window.bytes` of their inputs,
+// are in flight (one entry may be larger alone). The window is the backpressure: a processor that
+// submits waits for the oldest entry once the window is full.
 import type { ByteSink } from '../sinks/byte-sink.ts';
 import type { JobResult } from './jobs.ts';
 
