@@ -54,8 +54,6 @@ export function encodeHeader({ key, value }: { key: unknown; value: unknown }): 
   return { buf, buffer: buf };
 }
 
-export type HeaderPatchState = PatchState;
-
 function install(): PatchState {
   const files = kafkajsFiles();
   if (!('path' in files)) return { applied: false, reason: files.reason };
