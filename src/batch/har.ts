@@ -60,7 +60,7 @@ export async function processHarEntries(
   known?: readonly HarBodySpan[],
   pool?: OutputPool,
 ): Promise<RecordResult> {
-  const out = pool === undefined ? undefined : { alloc: pool.take };
+  const out = pool?.out;
   const buf = Buffer.from(wrapped.buffer, wrapped.byteOffset, wrapped.byteLength);
   const encodings = new Map<number, string>();
   const texts = new Map<number, { start: number; end: number }>();

@@ -45,7 +45,7 @@ export interface JobResult {
  * result's `release` gives that buffer back once the output has been written out.
  */
 export async function runJob(engine: Engine, job: Job, pool?: OutputPool): Promise<JobResult> {
-  const out: OutputOptions | undefined = pool === undefined ? undefined : { alloc: pool.take };
+  const out = pool?.out;
   let r: JobResult;
   switch (job.op) {
     case 'text': {
@@ -86,7 +86,7 @@ async function runJsonUnit(
   job: Extract<Job, { op: 'json' }>,
   pool: OutputPool | undefined,
 ): Promise<JobResult> {
-  const out: OutputOptions | undefined = pool === undefined ? undefined : { alloc: pool.take };
+  const out = pool?.out;
   const { bytes, kind, pointer, firstIndex } = job;
   const source: SourceRef = { ...job.source };
   delete source.pointer;

@@ -11,6 +11,8 @@
 // (`give`) once its bytes have been written out; only buffers this pool made, of their class's
 // size (a buffer moved to another thread is detached: size 0), and not already free, are kept.
 
+import type { OutputOptions } from '../pipeline/types.ts';
+
 /** Size classes are multiples of this. */
 const STEP = 64 * 1024;
 /** Larger outputs get a buffer of their own, not pooled. */
@@ -33,6 +35,9 @@ export class OutputPool {
     }
     return Buffer.from(buffer, 0, n);
   };
+
+  /** The engine's output options that write into this pool's buffers. */
+  readonly out: OutputOptions = { alloc: this.take };
 
   /** True when `buffer` is one of this pool's (handed out or free). */
   owns(buffer: ArrayBufferLike): boolean {

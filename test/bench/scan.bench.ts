@@ -399,7 +399,7 @@ async function replay(engine: Engine, calls: readonly Call[]): Promise<number> {
   let findings = 0;
   // Outputs go into reused buffers, as in the scan (src/batch/output-pool.ts).
   const pool = new OutputPool();
-  const out = { alloc: pool.take };
+  const out = pool.out;
   const sessions = new Map<number, ReturnType<Engine['createChunkRedactor']>>();
   for (const c of calls) {
     switch (c.method) {
