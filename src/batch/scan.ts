@@ -8,7 +8,7 @@ import { createSummaryAccumulator, renderSummary } from '../findings/summary.ts'
 import type { AnyFinding, ErrorFinding, SourceRef } from '../model.ts';
 import type { Engine } from '../pipeline/types.ts';
 import { type ByteSink, nullSink, writableSink } from '../sinks/byte-sink.ts';
-import { openAtomicFile, prepareOutputRoot, resolveOutputFile } from '../sinks/file.ts';
+import { openAtomicFile, openOutputFile, prepareOutputRoot, resolveOutputFile } from '../sinks/file.ts';
 import {
   describeFsError,
   errnoCode,
@@ -234,7 +234,7 @@ async function openSink(
     return openAtomicFile(await resolveOutputFile(outRoot, input.outSegments.map(maskName)), input.mode);
   if (options.out === '-')
     return writableSink((deps.stdout ?? process.stdout) as import('node:stream').Writable, true);
-  if (options.out !== undefined) return openAtomicFile(resolve(options.out), input.mode);
+  if (options.out !== undefined) return openOutputFile(resolve(options.out), input.mode);
   return nullSink();
 }
 

@@ -4,7 +4,7 @@
 // segment and no existing symbolic link is ever followed: nothing is written outside the directory.
 import { randomBytes } from 'node:crypto';
 import { constants, type WriteStream } from 'node:fs';
-import { chmod, lstat, mkdir, open, realpath, rename, unlink } from 'node:fs/promises';
+import { chmod, type FileHandle, lstat, mkdir, open, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ProcessingError } from '../util/errors.ts';
 import { type ByteSink, endWritable, writeChunk } from './byte-sink.ts';
@@ -35,6 +35,43 @@ export async function openAtomicFile(destination: string, mode = 0o644): Promise
     `.${basename(destination)}.${randomBytes(6).toString('hex')}.partial`,
   );
   const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+  return streamSink(handle, destination, {
+    async commit() {
+      await chmod(temp, mode & 0o777);
+      await rename(temp, destination);
+    },
+    abort: () => unlink(temp).catch(() => undefined),
+  });
+}
+
+/**
+ * The sink of `--out PATH`: an atomic file (openAtomicFile) when PATH is missing or a regular file;
+ * written in place when PATH is a device, FIFO or socket the user named (`/dev/null`, `/dev/stdout`, a
+ * named pipe). Those are never replaced by a rename: run as root, renaming over `/dev/null` turned the
+ * machine's null device into a regular file. What a device received cannot be taken back on abort.
+ */
+export async function openOutputFile(destination: string, mode = 0o644): Promise<FileSink> {
+  const info = await stat(destination).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (info === undefined || info.isFile()) return openAtomicFile(destination, mode);
+  if (info.isDirectory()) {
+    throw new ProcessingError(
+      'ERR_UNSAFE_OUTPUT',
+      `${destination} is a directory; use --out-dir for a folder`,
+    );
+  }
+  const handle = await open(destination, constants.O_WRONLY);
+  return streamSink(handle, destination, { commit: async () => undefined, abort: async () => undefined });
+}
+
+/** A FileSink over an open handle; `done.commit` runs once the bytes are flushed, `done.abort` once closed. */
+function streamSink(
+  handle: FileHandle,
+  path: string,
+  done: { commit(): Promise<void>; abort(): Promise<void> },
+): FileSink {
   const stream: WriteStream = handle.createWriteStream({ highWaterMark: WRITE_QUEUE_BYTES });
   // Errors reach callers through writeChunk/endWritable; after abort() nobody is waiting for them.
   stream.on('error', () => undefined);
@@ -42,7 +79,7 @@ export async function openAtomicFile(destination: string, mode = 0o644): Promise
   let settled = false;
   return {
     discard: false,
-    path: destination,
+    path,
     get bytes() {
       return bytes;
     },
@@ -55,8 +92,7 @@ export async function openAtomicFile(destination: string, mode = 0o644): Promise
       if (settled) return;
       settled = true;
       await endWritable(stream);
-      await chmod(temp, mode & 0o777);
-      await rename(temp, destination);
+      await done.commit();
     },
     async abort() {
       if (settled) return;
@@ -66,7 +102,7 @@ export async function openAtomicFile(destination: string, mode = 0o644): Promise
         if (stream.closed) resolve();
         else stream.once('close', () => resolve());
       });
-      await unlink(temp).catch(() => undefined);
+      await done.abort();
     },
   };
 }

@@ -12,6 +12,7 @@ export {
   type FileSink,
   isSafeSegment,
   openAtomicFile,
+  openOutputFile,
   prepareOutputRoot,
   resolveOutputFile,
 } from './file.ts';

@@ -1,6 +1,15 @@
 // Inputs on disk: folders walked recursively and mirrored under --out-dir, symlinks, unreadable and
 // missing files, an output folder inside the input, links planted in the output folder, bad options.
-import { chmodSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/util/errors.ts';
@@ -132,6 +141,28 @@ describe('scan: folders and --out-dir', () => {
     expect(readdirSync(join(dir, 'out'))).toEqual(['ok.log']);
     expect(r.tokens).toHaveLength(1);
     expect(r.stderr).toContain('missing.log does not exist');
+  });
+
+  it('writes --out into a FIFO it names and leaves the FIFO in place (no rename over a device)', async () => {
+    // As root, the temp-and-rename of a regular output once turned /dev/null into a regular file.
+    const dir = tempDir();
+    writeFileSync(join(dir, 'in.log'), `x ${T1}\n`);
+    const fifo = join(dir, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    const reader = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const chunks: Buffer[] = [];
+    reader.stdout.on('data', (c: Buffer) => chunks.push(c));
+    const closed = new Promise<void>((resolve) => reader.once('close', () => resolve()));
+    try {
+      const r = await scan({ inputs: [join(dir, 'in.log')], out: fifo });
+      expect(r.report.failures).toEqual([]);
+      expect(lstatSync(fifo).isFIFO()).toBe(true);
+      await closed;
+      expect(Buffer.concat(chunks).toString('utf8')).toBe(`x ${placeholderFor(T1)}\n`);
+      expect(readdirSync(dir).sort()).toEqual(['in.log', 'pipe']);
+    } finally {
+      reader.kill();
+    }
   });
 
   it('rejects option combinations that cannot work, naming the flag', async () => {

@@ -15,6 +15,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   isSafeSegment,
   openAtomicFile,
+  openOutputFile,
   prepareOutputRoot,
   resolveOutputFile,
 } from '../../../src/sinks/file.ts';
@@ -45,6 +46,21 @@ describe('openAtomicFile', () => {
     await f.abort();
     expect(readdirSync(dir)).toEqual(['out.log']);
     expect(readFileSync(join(dir, 'out.log'), 'utf8')).toBe('old');
+  });
+});
+
+describe('openOutputFile', () => {
+  it('is atomic for a missing or regular file and refuses a directory', async () => {
+    fresh();
+    const f = await openOutputFile(join(dir, 'new.log'), 0o600);
+    await f.write(Buffer.from('fresh'));
+    expect(readdirSync(dir)).toHaveLength(1);
+    expect(readdirSync(dir)[0]).toMatch(/^\.new\.log\.[0-9a-f]{12}\.partial$/);
+    await f.commit();
+    expect(readdirSync(dir)).toEqual(['new.log']);
+    expect(readFileSync(join(dir, 'new.log'), 'utf8')).toBe('fresh');
+    mkdirSync(join(dir, 'sub'));
+    await expect(openOutputFile(join(dir, 'sub'))).rejects.toThrow(/is a directory; use --out-dir/);
   });
 });
 
