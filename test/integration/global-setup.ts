@@ -4,7 +4,9 @@
  *
  * Order:
  *   1. KAFKA_BROKERS set: use it (checked with describeCluster()).
- *   2. A container engine answers (testcontainers): the `apache/kafka` image, KRaft, one node.
+ *   2. A container engine answers (testcontainers): the `apache/kafka` image (KAFKA_IMAGE), KRaft, one
+ *      node. When the engine answers but the container does not start (the image cannot be pulled),
+ *      the local broker of 3 is used instead.
  *   3. Java 17 + Maven: a local broker from the Maven Central jars (scripts/kafka/broker.ts).
  * KAFKA_TEST_BROKER=local|container forces 3 or 2. KAFKA_SETUP_TIMEOUT_MS bounds the whole start
  * (default 10 min: the first local start downloads ~65 MB of jars; vitest has no timeout here).
@@ -116,7 +118,15 @@ async function startSomething(signal: AbortSignal): Promise<RunningKafka> {
 
   const mode = process.env['KAFKA_TEST_BROKER'] ?? 'auto';
   if (mode !== 'local') {
-    const container = await startContainer(signal);
+    let container: RunningKafka | undefined;
+    try {
+      container = await startContainer(signal);
+    } catch (error) {
+      // An engine that answers but cannot start the image (no registry, no such image): in auto mode
+      // the local broker still can run the tests.
+      if (mode === 'container' || signal.aborted) throw error;
+      log(`the container did not start (${(error as Error).message}); falling back to a local broker`);
+    }
     if (container) return container;
     if (mode === 'container') throw new Error('KAFKA_TEST_BROKER=container but no container engine answers');
   }
