@@ -131,12 +131,15 @@ export function createFindingWriter(
 ): FindingWriter {
   const out = isStream(sink) ? streamOutput(sink, opts?.close ?? false) : textOutput(sink);
   const sarif = format === 'sarif' ? createSarifLogBuilder(opts) : undefined;
+  // JSON Lines: the same text as formatFinding, with a token's analysis formatted once per token
+  // (createFindingFormatter), not once per sighting.
+  const text = sarif === undefined ? createFindingFormatter(format, opts) : undefined;
   let ended: Promise<void> | undefined;
   return {
     write(f) {
       if (ended !== undefined) throw new Error('finding writer: write() after end()');
       if (sarif !== undefined) sarif.add(f);
-      else out.write(`${serialize(formatObject(format, f, opts))}\n`);
+      else out.write(`${text!(f)}\n`);
     },
     end() {
       // Zero findings still make a valid SARIF log: CI uploads expect a document.

@@ -54,6 +54,25 @@ describe('createFindingWriter', () => {
     }
   });
 
+  it('writes each JSON Lines record byte for byte as formatFinding, a repeated token included', async () => {
+    for (const format of ['native', 'ocsf', 'ecs'] as const) {
+      const sink = collector();
+      const w = createFindingWriter(format, sink, OPTS);
+      const again: Finding = {
+        ...FINDING,
+        id: 'another-id',
+        source: { kind: 'file', name: 'b.log', line: 9 },
+      };
+      for (const f of [FINDING, NESTED_FINDING, again, ERROR_FINDING, FINDING]) w.write(f);
+      await w.end();
+      expect(sink.chunks).toEqual(
+        [FINDING, NESTED_FINDING, again, ERROR_FINDING, FINDING].map(
+          (f) => `${formatFinding(format, f, OPTS)}\n`,
+        ),
+      );
+    }
+  });
+
   it('writes SARIF once, at end, as one document', async () => {
     const sink = collector();
     const w = createFindingWriter('sarif', sink, OPTS);
