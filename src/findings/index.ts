@@ -7,11 +7,11 @@ export { NATIVE_SCHEMA, toNative } from './native.ts';
 export { OCSF_CATEGORY_UID, OCSF_CLASS_UID, OCSF_VERSION, toOcsf } from './ocsf.ts';
 export type { FormatOptions, RuleInfo } from './product.ts';
 export {
-  createSarifLogBuilder,
+  createSarifLogWriter,
   SARIF_FINGERPRINT_KEY,
   SARIF_SCHEMA,
   SARIF_VERSION,
-  type SarifLogBuilder,
+  type SarifLogWriter,
   toSarifLog,
   toSarifResult,
 } from './sarif.ts';

@@ -1,8 +1,9 @@
-// SARIF 2.1.0 for `scan` in CI. A SARIF log is one document, so results are collected and the
-// document (tool, rules, results) is built once at the end; `toSarifLog([f])` is the one-finding form.
+// SARIF 2.1.0 for `scan` in CI. A SARIF log is one document: `createSarifLogWriter` writes it as
+// findings come (results first, then the tool and the rules seen); `toSarifLog([f])` is the
+// one-finding form.
 import type { AnyFinding, Finding, JsonObject, Severity, SourceRef } from '../model.ts';
 import { isErrorFinding, message, SEVERITY_RANK } from './describe.ts';
-import { toJsonObject } from './json.ts';
+import { serialize, toJsonObject } from './json.ts';
 import { findingPicks, sourcePicks } from './native.ts';
 import { type FormatOptions, informationUri, PRODUCT_NAME, productVersion, ruleInfo } from './product.ts';
 
@@ -135,49 +136,82 @@ function sarifRule(id: string, severity: Severity, opts: FormatOptions | undefin
   };
 }
 
-export interface SarifLogBuilder {
-  add(f: AnyFinding): void;
-  /** The whole log; rules sorted by id, each at the level of its most severe result. */
-  build(): JsonObject;
-}
-
-export function createSarifLogBuilder(opts?: FormatOptions): SarifLogBuilder {
-  const results: { rule: string; result: JsonObject }[] = [];
-  const ruleSeverity = new Map<string, Severity>();
+/**
+ * The rules of a log: numbered in the order they first appear (so that a result's `ruleIndex` is
+ * known when the result is written), each at the level of its most severe result.
+ */
+function ruleTable(opts: FormatOptions | undefined) {
+  const order: string[] = [];
+  const index = new Map<string, number>();
+  const severity = new Map<string, Severity>();
   return {
-    add(f) {
-      results.push({ rule: f.rule, result: toSarifResult(f) });
-      const seen = ruleSeverity.get(f.rule);
-      if (seen === undefined || SEVERITY_RANK[f.severity] > SEVERITY_RANK[seen]) {
-        ruleSeverity.set(f.rule, f.severity);
+    indexOf(f: AnyFinding): number {
+      let i = index.get(f.rule);
+      if (i === undefined) {
+        i = order.length;
+        order.push(f.rule);
+        index.set(f.rule, i);
       }
+      const seen = severity.get(f.rule);
+      if (seen === undefined || SEVERITY_RANK[f.severity] > SEVERITY_RANK[seen])
+        severity.set(f.rule, f.severity);
+      return i;
     },
-    build() {
-      const ids = [...ruleSeverity.keys()].sort();
-      const index = new Map(ids.map((id, i) => [id, i]));
-      // Results are JSON already: insert `ruleIndex` after `ruleId` without copying them again.
-      const indexed = results.map(({ rule, result }): JsonObject => {
-        const { ruleId, ...rest } = result;
-        return { ruleId: ruleId ?? rule, ruleIndex: index.get(rule) ?? -1, ...rest };
-      });
+    tool(): JsonObject {
       const driver = toJsonObject({
         name: PRODUCT_NAME,
         informationUri: informationUri(opts),
         version: productVersion(opts),
-        rules: ids.map((id) => sarifRule(id, ruleSeverity.get(id) ?? 'info', opts)),
+        rules: order.map((id) => sarifRule(id, severity.get(id) ?? 'info', opts)),
       });
-      return {
-        $schema: SARIF_SCHEMA,
-        version: SARIF_VERSION,
-        runs: [{ tool: { driver }, results: indexed }],
-      };
+      return { driver };
     },
   };
 }
 
+/** A result with its `ruleIndex` after `ruleId` (the result is JSON already: not copied again). */
+function indexedResult(f: AnyFinding, ruleIndex: number): JsonObject {
+  const { ruleId, ...rest } = toSarifResult(f);
+  return { ruleId: ruleId ?? f.rule, ruleIndex, ...rest };
+}
+
 /** A complete SARIF log for a set of findings (also the one-finding form for single-record sinks). */
 export function toSarifLog(findings: Iterable<AnyFinding>, opts?: FormatOptions): JsonObject {
-  const builder = createSarifLogBuilder(opts);
-  for (const f of findings) builder.add(f);
-  return builder.build();
+  const rules = ruleTable(opts);
+  const results = Array.from(findings, (f) => indexedResult(f, rules.indexOf(f)));
+  return { $schema: SARIF_SCHEMA, version: SARIF_VERSION, runs: [{ results, tool: rules.tool() }] };
+}
+
+export interface SarifLogWriter {
+  /** The text of one more result (after the log's opening, for the first). */
+  add(f: AnyFinding): string;
+  /** The text that closes the log (the whole log when nothing was added): the tool and its rules. */
+  end(): string;
+}
+
+// `serialize(toSarifLog(findings), 2)` cut where results go: results sit four levels deep (8 spaces),
+// the tool three (6 spaces). Newlines in JSON text are structural (strings escape theirs).
+const OPENING = `{\n  "$schema": ${JSON.stringify(SARIF_SCHEMA)},\n  "version": ${JSON.stringify(SARIF_VERSION)},\n  "runs": [\n    {\n      "results": [`;
+const RESULT_BREAK = '\n        ';
+const RUN_BREAK = '\n      ';
+
+/**
+ * A SARIF log written as findings come: the opening, each result, then the tool with the rules seen.
+ * Only the rules stay in memory, not the results: a log built whole held every result until the end
+ * (1.3 GB resident for a 1 GB export with 111,585 findings) and cannot pass V8's string limit
+ * (2^29 characters), which a larger scan reaches. The text is `serialize(toSarifLog(findings), 2)`.
+ */
+export function createSarifLogWriter(opts?: FormatOptions): SarifLogWriter {
+  const rules = ruleTable(opts);
+  let count = 0;
+  return {
+    add(f) {
+      const text = serialize(indexedResult(f, rules.indexOf(f)), 2).replaceAll('\n', RESULT_BREAK);
+      return `${count++ === 0 ? OPENING : ','}${RESULT_BREAK}${text}`;
+    },
+    end() {
+      const tool = serialize(rules.tool(), 2).replaceAll('\n', RUN_BREAK);
+      return `${count === 0 ? OPENING : RUN_BREAK}],${RUN_BREAK}"tool": ${tool}\n    }\n  ]\n}`;
+    },
+  };
 }

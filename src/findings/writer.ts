@@ -1,12 +1,12 @@
 // Writers: JSON Lines for native, OCSF and ECS (one finding per line, written as it comes);
-// one SARIF document for the whole run, written by `end()`.
+// one SARIF document for the whole run, its results written as they come and closed by `end()`.
 import type { AnyFinding, JsonObject } from '../model.ts';
 import { toEcs } from './ecs.ts';
 import { serialize } from './json.ts';
 import { createNativeText, toNative } from './native.ts';
 import { toOcsf } from './ocsf.ts';
 import type { FormatOptions } from './product.ts';
-import { createSarifLogBuilder, toSarifLog } from './sarif.ts';
+import { createSarifLogWriter, toSarifLog } from './sarif.ts';
 
 export type FindingFormat = 'native' | 'ocsf' | 'sarif' | 'ecs';
 export const FINDING_FORMATS: readonly FindingFormat[] = ['native', 'ocsf', 'sarif', 'ecs'];
@@ -27,7 +27,7 @@ export interface FindingWriter {
    * It does not wait for a slow stream: findings are small and few next to the records that caused them.
    */
   write(f: AnyFinding): void;
-  /** Writes what is pending (the SARIF document) and resolves once the sink has taken every byte. */
+  /** Writes what is pending (the end of the SARIF document) and resolves once the sink has taken every byte. */
   end(): Promise<void>;
 }
 
@@ -130,7 +130,7 @@ export function createFindingWriter(
   opts?: WriterOptions,
 ): FindingWriter {
   const out = isStream(sink) ? streamOutput(sink, opts?.close ?? false) : textOutput(sink);
-  const sarif = format === 'sarif' ? createSarifLogBuilder(opts) : undefined;
+  const sarif = format === 'sarif' ? createSarifLogWriter(opts) : undefined;
   // JSON Lines: the same text as formatFinding, with a token's analysis formatted once per token
   // (createFindingFormatter), not once per sighting.
   const text = sarif === undefined ? createFindingFormatter(format, opts) : undefined;
@@ -138,13 +138,12 @@ export function createFindingWriter(
   return {
     write(f) {
       if (ended !== undefined) throw new Error('finding writer: write() after end()');
-      if (sarif !== undefined) sarif.add(f);
-      else out.write(`${text!(f)}\n`);
+      out.write(sarif !== undefined ? sarif.add(f) : `${text!(f)}\n`);
     },
     end() {
       // Zero findings still make a valid SARIF log: CI uploads expect a document.
       ended ??= (async () => {
-        if (sarif !== undefined) out.write(`${serialize(sarif.build(), 2)}\n`);
+        if (sarif !== undefined) out.write(`${sarif.end()}\n`);
         await out.end();
       })();
       return ended;

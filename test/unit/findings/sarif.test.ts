@@ -9,53 +9,12 @@ const at = (source: SourceRef): Finding => ({ ...FINDING, source });
 const locationsOf = (f: Finding) => toSarifResult(f).locations;
 
 describe('SARIF 2.1.0', () => {
-  it('writes a whole log: tool, rules and results', () => {
+  it('writes a whole log: results, then the tool with its rules', () => {
     expectExact(toSarifLog([FINDING, ERROR_FINDING], OPTS), {
       $schema: 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json',
       version: '2.1.0',
       runs: [
         {
-          tool: {
-            driver: {
-              name: 'jwt-redactor',
-              informationUri: 'https://www.npmjs.com/package/jwt-redactor',
-              version: '0.1.0',
-              rules: [
-                {
-                  id: 'jwt-exposed',
-                  shortDescription: {
-                    text: 'JSON Web Token finding: jwt-exposed',
-                  },
-                  defaultConfiguration: {
-                    level: 'error',
-                  },
-                  help: {
-                    text: 'A JSON Web Token was found in logs or exported data. Treat a live token as compromised: revoke it or rotate the credential that issued it, fix the code path that logged it, and keep redaction in front of the log pipeline.',
-                  },
-                  properties: {
-                    tags: ['security', 'jwt'],
-                    'security-severity': '8.0',
-                  },
-                },
-                {
-                  id: 'processing-error',
-                  shortDescription: {
-                    text: 'A record could not be processed safely and was kept out of the redacted output (fail closed).',
-                  },
-                  defaultConfiguration: {
-                    level: 'warning',
-                  },
-                  help: {
-                    text: 'The record went to quarantine (masked) or was skipped instead of being passed through. Check the error code, then raise the limit or fix the input and scan it again.',
-                  },
-                  properties: {
-                    tags: ['security', 'jwt'],
-                    'security-severity': '5.5',
-                  },
-                },
-              ],
-            },
-          },
           results: [
             {
               ruleId: 'jwt-exposed',
@@ -105,6 +64,47 @@ describe('SARIF 2.1.0', () => {
               properties: pick(ERROR_FINDING, 'id time severity source error action'),
             },
           ],
+          tool: {
+            driver: {
+              name: 'jwt-redactor',
+              informationUri: 'https://www.npmjs.com/package/jwt-redactor',
+              version: '0.1.0',
+              rules: [
+                {
+                  id: 'jwt-exposed',
+                  shortDescription: {
+                    text: 'JSON Web Token finding: jwt-exposed',
+                  },
+                  defaultConfiguration: {
+                    level: 'error',
+                  },
+                  help: {
+                    text: 'A JSON Web Token was found in logs or exported data. Treat a live token as compromised: revoke it or rotate the credential that issued it, fix the code path that logged it, and keep redaction in front of the log pipeline.',
+                  },
+                  properties: {
+                    tags: ['security', 'jwt'],
+                    'security-severity': '8.0',
+                  },
+                },
+                {
+                  id: 'processing-error',
+                  shortDescription: {
+                    text: 'A record could not be processed safely and was kept out of the redacted output (fail closed).',
+                  },
+                  defaultConfiguration: {
+                    level: 'warning',
+                  },
+                  help: {
+                    text: 'The record went to quarantine (masked) or was skipped instead of being passed through. Check the error code, then raise the limit or fix the input and scan it again.',
+                  },
+                  properties: {
+                    tags: ['security', 'jwt'],
+                    'security-severity': '5.5',
+                  },
+                },
+              ],
+            },
+          },
         },
       ],
     });
@@ -135,7 +135,7 @@ describe('SARIF 2.1.0', () => {
     expect(levels).toEqual(['note', 'note', 'warning', 'error', 'error']);
   });
 
-  it('sorts rules by id, points ruleIndex at them, and gives each rule its most severe level', () => {
+  it('numbers rules in the order they first appear, points ruleIndex at them, and gives each its most severe level', () => {
     const log = toSarifLog(
       [
         { ...FINDING, rule: 'zeta', severity: 'low' },
@@ -148,13 +148,13 @@ describe('SARIF 2.1.0', () => {
     };
     const run = log.runs[0];
     expect(run?.tool.driver.rules.map((r) => [r.id, r.defaultConfiguration])).toEqual([
-      ['alpha', { level: 'warning' }],
       ['zeta', { level: 'error' }],
+      ['alpha', { level: 'warning' }],
     ]);
     expect(run?.results.map((r) => [r.ruleId, r.ruleIndex, r.level])).toEqual([
-      ['zeta', 1, 'note'],
-      ['alpha', 0, 'warning'],
-      ['zeta', 1, 'error'],
+      ['zeta', 0, 'note'],
+      ['alpha', 1, 'warning'],
+      ['zeta', 0, 'error'],
     ]);
   });
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { PassThrough, Writable } from 'node:stream';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   createFindingWriter,
@@ -11,7 +12,9 @@ import {
   toOcsf,
   toSarifLog,
 } from '../../../src/findings/index.ts';
+import { serialize } from '../../../src/findings/json.ts';
 import type { Finding } from '../../../src/model.ts';
+import { anyFinding } from './arbitraries.ts';
 import { ERROR_FINDING, FINDING, NESTED_FINDING, OPTS } from './fixtures.ts';
 import { sarifProblems } from './schema-checks.ts';
 
@@ -73,16 +76,29 @@ describe('createFindingWriter', () => {
     }
   });
 
-  it('writes SARIF once, at end, as one document', async () => {
+  it('writes SARIF as one document: each result as it comes, the tool and rules at the end', async () => {
     const sink = collector();
     const w = createFindingWriter('sarif', sink, OPTS);
     for (const f of ALL) w.write(f);
-    expect(sink.chunks).toEqual([]);
+    expect(sink.chunks).toHaveLength(ALL.length);
+    expect(sink.text()).toContain(JSON.stringify(FINDING.token.fingerprint));
     await w.end();
-    expect(sink.chunks).toHaveLength(1);
-    const doc: unknown = JSON.parse(sink.text());
-    expect(doc).toEqual(toSarifLog(ALL, OPTS));
-    expect(sarifProblems(doc)).toEqual([]);
+    expect(sink.chunks).toHaveLength(ALL.length + 1);
+    expect(sink.text()).toBe(`${serialize(toSarifLog(ALL, OPTS), 2)}\n`);
+    expect(sarifProblems(JSON.parse(sink.text()))).toEqual([]);
+  });
+
+  it('writes exactly the log toSarifLog builds, for any findings (none included)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(anyFinding, { maxLength: 6 }), async (fs) => {
+        const sink = collector();
+        const w = createFindingWriter('sarif', sink, OPTS);
+        for (const f of [...fs, ...fs]) w.write(f);
+        await w.end();
+        expect(sink.text()).toBe(`${serialize(toSarifLog([...fs, ...fs], OPTS), 2)}\n`);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('writes a valid SARIF log with no results when nothing was found', async () => {
