@@ -128,8 +128,11 @@ export async function runFilter(argv: readonly string[], io: Io): Promise<number
   const writer = await openFindingWriter(values.findings as string | undefined, format, io);
   const failOn = values['fail-on'] as string | undefined;
   let gate = false;
+  // A findings sink that is full: waited for after each chunk, so a slow reader of the findings holds
+  // up reading stdin instead of letting them pile up in memory.
+  let full: Promise<void> | undefined;
   const filter = new LineFilter(engine, { kind: 'stdin', name: 'stdin' }, (f) => {
-    writer?.write(f);
+    full = writer?.write(f) ?? full;
     if (failOn !== undefined && maxSeverityAtLeast(f.severity, failOn)) gate = true;
   });
   for await (const chunk of io.stdin) {
@@ -137,6 +140,10 @@ export async function runFilter(argv: readonly string[], io: Io): Promise<number
       io.stdout,
       await filter.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array)),
     );
+    if (full !== undefined) {
+      await full;
+      full = undefined;
+    }
   }
   await write(io.stdout, await filter.end());
   await writer?.end();

@@ -101,6 +101,40 @@ describe('createFindingWriter', () => {
     );
   });
 
+  it('asks its caller to wait once 4 MiB are queued on a slow stream, and lets go once drained', async () => {
+    const held: (() => void)[] = [];
+    // A stream that takes each chunk only when the test says so.
+    const slow = new Writable({
+      write(_chunk, _enc, done) {
+        held.push(done);
+      },
+    });
+    const w = createFindingWriter('native', slow);
+    let full: Promise<void> | undefined;
+    let written = 0;
+    while (full === undefined && written < 10_000) {
+      full = w.write(FINDING);
+      written++;
+    }
+    expect(full).toBeInstanceOf(Promise);
+    const queued = slow.writableLength;
+    expect(queued).toBeGreaterThanOrEqual(4 * 1024 * 1024);
+    expect(queued).toBeLessThan(4 * 1024 * 1024 + 4096);
+    let resumed = false;
+    void full!.then(() => {
+      resumed = true;
+    });
+    await new Promise((r) => setImmediate(r));
+    expect(resumed).toBe(false);
+    while (slow.writableLength > 0) {
+      held.shift()?.();
+      await new Promise((r) => setImmediate(r));
+    }
+    await full;
+    expect(resumed).toBe(true);
+    expect(w.write(FINDING)).toBeUndefined();
+  });
+
   it('writes a valid SARIF log with no results when nothing was found', async () => {
     const sink = collector();
     await createFindingWriter('sarif', sink, OPTS).end();
