@@ -3,9 +3,10 @@
 // custom `jwt_redactor` object, which ECS reserves for no one.
 import type { AnyFinding, ErrorFinding, Finding, JsonObject, SourceRef } from '../model.ts';
 import { isErrorFinding, message, SEVERITY_RANK, sourceFile } from './describe.ts';
-import { toJsonObject } from './json.ts';
+import { serialize, toJsonObject } from './json.ts';
 import { innerPicks, NATIVE_SCHEMA, riskPicks, sourcePicks, tokenPicks } from './native.ts';
 import { type FormatOptions, PRODUCT_NAME, productVersion, ruleInfo, VENDOR_NAME } from './product.ts';
+import { createTemplateText, PLAIN, type Sighting } from './template.ts';
 
 export const ECS_VERSION = '8.11.0';
 const DATASET = 'jwt_redactor.finding';
@@ -17,7 +18,7 @@ function fileFields(source: SourceRef): Record<string, unknown> {
   return { file, log: { file: { path: source.name } } };
 }
 
-function eventFields(f: AnyFinding, kind: 'alert' | 'pipeline_error'): Record<string, unknown> {
+function eventFields(f: AnyFinding, kind: 'alert' | 'pipeline_error', s: Sighting): Record<string, unknown> {
   return kind === 'alert'
     ? {
         kind,
@@ -25,7 +26,7 @@ function eventFields(f: AnyFinding, kind: 'alert' | 'pipeline_error'): Record<st
         type: ['info'],
         action: f.action,
         severity: SEVERITY_RANK[f.severity],
-        id: f.id,
+        id: s.value(f.id),
         dataset: DATASET,
         module: 'jwt_redactor',
       }
@@ -40,16 +41,21 @@ function eventFields(f: AnyFinding, kind: 'alert' | 'pipeline_error'): Record<st
       };
 }
 
-function common(f: AnyFinding, opts: FormatOptions | undefined, kind: 'alert' | 'pipeline_error') {
+function common(
+  f: AnyFinding,
+  opts: FormatOptions | undefined,
+  kind: 'alert' | 'pipeline_error',
+  s: Sighting = PLAIN,
+) {
   const rule = ruleInfo(opts, f.rule);
   return {
-    '@timestamp': f.time,
+    '@timestamp': s.value(f.time),
     ecs: { version: ECS_VERSION },
-    event: eventFields(f, kind),
-    message: message(f),
+    event: eventFields(f, kind, s),
+    message: s.value(message(f)),
     rule: { id: f.rule, name: rule.name ?? f.rule, description: rule.description, ruleset: PRODUCT_NAME },
     observer: { product: PRODUCT_NAME, vendor: VENDOR_NAME, version: productVersion(opts) },
-    ...fileFields(f.source),
+    ...s.members(fileFields(f.source)),
   };
 }
 
@@ -61,25 +67,32 @@ function errorEcs(f: ErrorFinding, opts: FormatOptions | undefined): JsonObject 
   });
 }
 
-function findingEcs(f: Finding, opts: FormatOptions | undefined): JsonObject {
+/** The ECS document of a token finding before its JSON copy; `s` marks what differs per sighting. */
+function findingEcs(f: Finding, opts: FormatOptions | undefined, s: Sighting): Record<string, unknown> {
   const hashes = [f.token.fingerprint];
   if (f.inner !== undefined) hashes.push(f.inner.token.fingerprint);
-  return toJsonObject({
-    ...common(f, opts, 'alert'),
+  return {
+    ...common(f, opts, 'alert', s),
     related: { hash: hashes },
     jwt_redactor: {
       schema: NATIVE_SCHEMA,
       severity: f.severity,
-      source: sourcePicks(f.source),
-      ...tokenPicks(f),
+      source: s.value(sourcePicks(f.source)),
+      ...tokenPicks(f, s),
       risks: f.risks.map(riskPicks),
       frameworks: f.frameworks,
       inner: f.inner === undefined ? undefined : innerPicks(f.inner),
     },
-  });
+  };
 }
 
 /** An ECS document: `event.kind: alert` for a token, `pipeline_error` for a processing error. */
 export function toEcs(f: AnyFinding, opts?: FormatOptions): JsonObject {
-  return isErrorFinding(f) ? errorEcs(f, opts) : findingEcs(f, opts);
+  return isErrorFinding(f) ? errorEcs(f, opts) : toJsonObject(findingEcs(f, opts, PLAIN));
+}
+
+/** `serialize(toEcs(f, opts))` for a stream of findings, a token's analysis formatted once (template.ts). */
+export function createEcsText(opts?: FormatOptions): (f: AnyFinding) => string {
+  const tokenText = createTemplateText((f, s) => findingEcs(f, opts, s));
+  return (f) => (isErrorFinding(f) ? serialize(errorEcs(f, opts)) : tokenText(f));
 }

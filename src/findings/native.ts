@@ -3,6 +3,7 @@
 import type { AnyFinding, Finding, JsonObject, Risk, SourceRef, TimeStatus } from '../model.ts';
 import { isErrorFinding } from './describe.ts';
 import { isPlainJson, serialize, toJsonObject } from './json.ts';
+import { PLAIN, type Sighting } from './template.ts';
 
 export const NATIVE_SCHEMA = 'jwt-redactor/finding@1';
 
@@ -38,9 +39,12 @@ export function riskPicks(r: Risk): Record<string, unknown> {
   return { id: r.id, severity: r.severity, reason: r.reason, frameworks: r.frameworks };
 }
 
-/** What describes the token itself: the same block in native, OCSF `resources[].data` and ECS. */
-export function tokenPicks(f: TokenParts): Record<string, unknown> {
-  return { token: tokenBlockPicks(f.token), ...tokenTailPicks(f) };
+/**
+ * What describes the token itself: the same block in native, OCSF `resources[].data` and ECS. The
+ * token block (encoding, context) differs per sighting: `s` marks it (template.ts).
+ */
+export function tokenPicks(f: TokenParts, s: Sighting = PLAIN): Record<string, unknown> {
+  return { token: s.value(tokenBlockPicks(f.token)), ...tokenTailPicks(f) };
 }
 
 function tokenBlockPicks(t: TokenParts['token']): Record<string, unknown> {

@@ -3,9 +3,10 @@
 // and what OCSF has no attribute for (risk list, frameworks, action) goes under `unmapped.jwt_redactor`.
 import type { AnyFinding, ErrorFinding, Finding, JsonObject, Severity, SourceRef } from '../model.ts';
 import { isErrorFinding, maxSeverity, message, SEVERITY_RANK, sourceFile, title } from './describe.ts';
-import { toJsonObject } from './json.ts';
+import { serialize, toJsonObject } from './json.ts';
 import { NATIVE_SCHEMA, riskPicks, sourcePicks, tokenPicks } from './native.ts';
 import { type FormatOptions, PRODUCT_NAME, productVersion, ruleInfo, VENDOR_NAME } from './product.ts';
+import { createTemplateText, PLAIN, type Sighting } from './template.ts';
 
 export const OCSF_VERSION = '1.4.0';
 export const OCSF_CLASS_UID = 2004;
@@ -44,8 +45,11 @@ function evidence(source: SourceRef): Record<string, unknown> {
   };
 }
 
-function tokenResource(f: Pick<Finding, 'token' | 'header' | 'claims' | 'classification' | 'status'>) {
-  return { type: 'JSON Web Token', uid: f.token.fingerprint, data: tokenPicks(f) };
+function tokenResource(
+  f: Pick<Finding, 'token' | 'header' | 'claims' | 'classification' | 'status'>,
+  s: Sighting = PLAIN,
+) {
+  return { type: 'JSON Web Token', uid: f.token.fingerprint, data: tokenPicks(f, s) };
 }
 
 function riskLevel(f: Finding): Record<string, unknown> {
@@ -81,14 +85,14 @@ function errorParts(f: ErrorFinding): Parts {
   };
 }
 
-function findingParts(f: Finding, opts: FormatOptions | undefined): Parts {
+function findingParts(f: Finding, opts: FormatOptions | undefined, s: Sighting): Parts {
   const inner = f.inner;
   return {
     correlation_uid: f.token.fingerprint,
     desc: ruleInfo(opts, f.rule).description,
     types: ['Credential Exposure', 'JSON Web Token'],
     risk: riskLevel(f),
-    resources: [tokenResource(f), ...(inner === undefined ? [] : [tokenResource(inner)])],
+    resources: [tokenResource(f, s), ...(inner === undefined ? [] : [tokenResource(inner)])],
     unmapped: {
       schema: NATIVE_SCHEMA,
       risks: f.risks.map(riskPicks),
@@ -109,9 +113,20 @@ function findingParts(f: Finding, opts: FormatOptions | undefined): Parts {
 }
 
 export function toOcsf(f: AnyFinding, opts?: FormatOptions): JsonObject {
-  const time = epochMs(f.time);
-  const p = isErrorFinding(f) ? errorParts(f) : findingParts(f, opts);
-  return toJsonObject({
+  return toJsonObject(ocsfRecord(f, opts, PLAIN));
+}
+
+/** `serialize(toOcsf(f, opts))` for a stream of findings, a token's analysis formatted once (template.ts). */
+export function createOcsfText(opts?: FormatOptions): (f: AnyFinding) => string {
+  const tokenText = createTemplateText((f, s) => ocsfRecord(f, opts, s));
+  return (f) => (isErrorFinding(f) ? serialize(toOcsf(f, opts)) : tokenText(f));
+}
+
+/** The OCSF record before its JSON copy; `s` marks what differs per sighting (template.ts). */
+function ocsfRecord(f: AnyFinding, opts: FormatOptions | undefined, s: Sighting): Record<string, unknown> {
+  const time = s.value(epochMs(f.time));
+  const p = isErrorFinding(f) ? errorParts(f) : findingParts(f, opts, s);
+  return {
     activity_id: ACTIVITY_CREATE,
     activity_name: 'Create',
     category_uid: OCSF_CATEGORY_UID,
@@ -126,25 +141,25 @@ export function toOcsf(f: AnyFinding, opts?: FormatOptions): JsonObject {
     status: 'New',
     is_alert: f.severity !== 'info',
     time,
-    message: message(f),
+    message: s.value(message(f)),
     metadata: {
       version: OCSF_VERSION,
-      uid: f.id,
+      uid: s.value(f.id),
       correlation_uid: p.correlation_uid,
       product: { name: PRODUCT_NAME, vendor_name: VENDOR_NAME, version: productVersion(opts) },
     },
     finding_info: {
-      uid: f.id,
-      title: title(f),
+      uid: s.value(f.id),
+      title: s.value(title(f)),
       desc: p.desc,
       types: p.types,
       analytic: { uid: f.rule, name: ruleInfo(opts, f.rule).name ?? f.rule, type_id: 1, type: 'Rule' },
-      created_time: time,
-      data_sources: [f.source.kind],
+      created_time: s.value(epochMs(f.time)),
+      data_sources: s.value([f.source.kind]),
     },
     ...p.risk,
     resources: p.resources,
-    evidences: [evidence(f.source)],
+    evidences: s.value([evidence(f.source)]),
     unmapped: { jwt_redactor: p.unmapped },
-  });
+  };
 }

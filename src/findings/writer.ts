@@ -1,10 +1,10 @@
 // Writers: JSON Lines for native, OCSF and ECS (one finding per line, written as it comes);
 // one SARIF document for the whole run, its results written as they come and closed by `end()`.
 import type { AnyFinding, JsonObject } from '../model.ts';
-import { toEcs } from './ecs.ts';
+import { createEcsText, toEcs } from './ecs.ts';
 import { serialize } from './json.ts';
 import { createNativeText, toNative } from './native.ts';
-import { toOcsf } from './ocsf.ts';
+import { createOcsfText, toOcsf } from './ocsf.ts';
 import type { FormatOptions } from './product.ts';
 import { createSarifLogWriter, toSarifLog } from './sarif.ts';
 
@@ -66,6 +66,8 @@ export function createFindingFormatter(
   opts?: FormatOptions,
 ): (f: AnyFinding) => string {
   if (format === 'native') return createNativeText();
+  if (format === 'ocsf') return createOcsfText(opts);
+  if (format === 'ecs') return createEcsText(opts);
   return (f) => formatFinding(format, f, opts);
 }
 

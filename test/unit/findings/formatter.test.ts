@@ -37,42 +37,56 @@ describe('createFindingFormatter', () => {
     );
   });
 
-  it('reuses an analysis only for the same analysis: another id, time, source or token block shows', () => {
-    fc.assert(
-      fc.property(finding, source, fc.string(), fc.nat(), (f, src, id, length) => {
-        const format1 = createFindingFormatter('native');
-        // The engine's shape: the same analysis objects, another record's head.
-        const again: Finding = {
-          ...f,
-          id,
-          time: '2030-01-01T00:00:00.000Z',
-          source: src,
-          token: { ...f.token, length },
-        };
-        expect(format1(f)).toBe(formatFinding('native', f));
-        expect(format1(again)).toBe(formatFinding('native', again));
-        expect(format1(f)).toBe(formatFinding('native', f));
-      }),
-      runs,
-    );
+  it.each(['native', 'ocsf', 'ecs'] as const)(
+    'reuses an analysis only for the same analysis: another id, time, source or token block shows (%s)',
+    (format) => {
+      fc.assert(
+        fc.property(finding, source, fc.string(), fc.nat(), (f, src, id, length) => {
+          const format1 = createFindingFormatter(format, OPTS);
+          // The engine's shape: the same analysis objects, another record's head.
+          const again: Finding = {
+            ...f,
+            id,
+            time: '2030-01-01T00:00:00.000Z',
+            source: src,
+            token: { ...f.token, length },
+          };
+          expect(format1(f)).toBe(formatFinding(format, f, OPTS));
+          expect(format1(again)).toBe(formatFinding(format, again, OPTS));
+          expect(format1(f)).toBe(formatFinding(format, f, OPTS));
+        }),
+        runs,
+      );
+    },
+  );
+
+  it('keeps a stand-in out of the text even when a claim holds text shaped like one', () => {
+    const format1 = createFindingFormatter('ocsf', OPTS);
+    const sly: Finding = { ...FINDING, claims: { note: 'jwtr-sighting-000000000000000000000000-0' } };
+    const again: Finding = { ...sly, id: 'second', source: { kind: 'stdin', name: '-' } };
+    expect(format1(sly)).toBe(formatFinding('ocsf', sly, OPTS));
+    expect(format1(again)).toBe(formatFinding('ocsf', again, OPTS));
   });
 
-  it('does not reuse the text when one part of the analysis is another object', () => {
-    const format1 = createFindingFormatter('native');
-    expect(format1(FINDING)).toBe(formatFinding('native', FINDING));
-    const variants: Finding[] = [
-      { ...FINDING, claims: { ...FINDING.claims, extra: 1 } },
-      { ...FINDING, header: { alg: 'none' } },
-      { ...FINDING, status: { ...FINDING.status, expired: !FINDING.status.expired } },
-      { ...FINDING, risks: [] },
-      { ...FINDING, frameworks: [] },
-      { ...FINDING, action: FINDING.action === 'mask' ? 'hash' : 'mask' },
-      { ...FINDING, inner: NESTED_FINDING.inner! },
-    ];
-    for (const v of variants) {
-      const text = format1(v);
-      expect(text).toBe(formatFinding('native', v));
-      expect(text).not.toBe(formatFinding('native', FINDING));
-    }
-  });
+  it.each(['native', 'ocsf', 'ecs'] as const)(
+    'does not reuse the text when one part of the analysis is another object (%s)',
+    (format) => {
+      const format1 = createFindingFormatter(format, OPTS);
+      expect(format1(FINDING)).toBe(formatFinding(format, FINDING, OPTS));
+      const variants: Finding[] = [
+        { ...FINDING, claims: { ...FINDING.claims, extra: 1 } },
+        { ...FINDING, header: { alg: 'none' } },
+        { ...FINDING, status: { ...FINDING.status, expired: !FINDING.status.expired } },
+        { ...FINDING, risks: [] },
+        { ...FINDING, frameworks: [] },
+        { ...FINDING, action: FINDING.action === 'mask' ? 'hash' : 'mask' },
+        { ...FINDING, inner: NESTED_FINDING.inner! },
+      ];
+      for (const v of variants) {
+        const text = format1(v);
+        expect(text).toBe(formatFinding(format, v, OPTS));
+        expect(text).not.toBe(formatFinding(format, FINDING, OPTS));
+      }
+    },
+  );
 });
