@@ -3,7 +3,7 @@
 import type { AnyFinding, Finding, JsonObject, Risk, SourceRef, TimeStatus } from '../model.ts';
 import { isErrorFinding } from './describe.ts';
 import { isPlainJson, serialize, toJsonObject } from './json.ts';
-import { PLAIN, type Sighting } from './template.ts';
+import { PLAIN, type Sighting, sameParts } from './template.ts';
 
 export const NATIVE_SCHEMA = 'jwt-redactor/finding@1';
 
@@ -127,11 +127,6 @@ interface TailEntry {
 
 function tailParts(f: Finding): unknown[] {
   return [f.header, f.claims, f.classification, f.status, f.risks, f.frameworks, f.action, f.inner];
-}
-
-function sameParts(a: readonly unknown[], b: readonly unknown[]): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /**

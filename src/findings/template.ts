@@ -50,7 +50,8 @@ function analysisParts(f: Finding): unknown[] {
   ];
 }
 
-function sameParts(a: readonly unknown[], b: readonly unknown[]): boolean {
+/** The same values, element by element (objects by identity). */
+export function sameParts(a: readonly unknown[], b: readonly unknown[]): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
