@@ -23,8 +23,8 @@ export interface WriterOptions extends FormatOptions {
 
 export interface FindingWriter {
   /**
-   * Formats and writes one finding. Throws after `end()` or a stream error. Returns a promise when
-   * the sink has more queued than its high-water mark: wait for it before writing more, or a slow
+   * Formats and writes one finding. Throws after `end()` or a stream error. Returns a promise once
+   * 4 MiB are queued on the stream: wait for it before writing more, or a slow
    * reader (a pipe, a slow disk) makes memory grow with the findings (which can be a fifth of the
    * input's size in native, two fifths in SARIF). Undefined otherwise: no promise per finding.
    */
@@ -117,8 +117,11 @@ function streamOutput(stream: NodeJS.WritableStream, close: boolean): Output {
       const ok = stream.write(s);
       // Past the stream's own high-water mark (16 KiB for stdout) a write returns false; waiting then
       // would stall the scan every few findings. It waits once QUEUE_BYTES are queued, until drained.
-      const queued = (stream as { writableLength?: number }).writableLength;
+      const state = stream as { writableLength?: number; destroyed?: boolean };
+      const queued = state.writableLength;
       if (ok || (queued !== undefined && queued < QUEUE_BYTES)) return full;
+      // A destroyed stream has closed already and never drains: nothing to wait for.
+      if (state.destroyed === true) return undefined;
       full ??= untilDrained();
       return full;
     },

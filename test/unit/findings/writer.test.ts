@@ -135,6 +135,21 @@ describe('createFindingWriter', () => {
     expect(w.write(FINDING)).toBeUndefined();
   });
 
+  it('never asks to wait on a destroyed stream (it would never drain)', async () => {
+    // Chunks are held, never taken: 4 MiB queue up, then the stream is destroyed (a closed pipe).
+    const gone = new Writable({ write() {} });
+    gone.on('error', () => undefined);
+    const w = createFindingWriter('native', gone);
+    let full: Promise<void> | undefined;
+    for (let i = 0; i < 10_000 && full === undefined; i++) full = w.write(FINDING);
+    expect(full).toBeInstanceOf(Promise);
+    gone.destroy();
+    await full; // the close lets the waiting writer go
+    expect(gone.writableLength).toBeGreaterThanOrEqual(4 * 1024 * 1024);
+    expect(w.write(FINDING)).toBeUndefined();
+    await expect(w.end()).rejects.toThrow();
+  });
+
   it('writes a valid SARIF log with no results when nothing was found', async () => {
     const sink = collector();
     await createFindingWriter('sarif', sink, OPTS).end();
