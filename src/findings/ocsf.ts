@@ -30,10 +30,13 @@ const RISK_LEVEL: Readonly<Record<Severity, [number, string]>> = {
   critical: [4, 'Critical'],
 };
 
-/** OCSF `timestamp_t`: epoch milliseconds. An unparsable time becomes 0 rather than an invalid record. */
+/**
+ * OCSF `timestamp_t`: epoch milliseconds. A time that does not parse, or parses to before 1970 (a
+ * finding's time is when it was found; "50" parses as 1950), becomes 0 rather than an invalid record.
+ */
 function epochMs(iso: string): number {
   const ms = Date.parse(iso);
-  return Number.isFinite(ms) ? ms : 0;
+  return Number.isFinite(ms) && ms >= 0 ? ms : 0;
 }
 
 function evidence(source: SourceRef): Record<string, unknown> {

@@ -190,8 +190,11 @@ describe('toOcsf (Detection Finding, class 2004)', () => {
     expect(proto.finding_info).toMatchObject({ analytic: { name: 'constructor' } });
   });
 
-  it('writes time as epoch milliseconds, 0 when the time does not parse', () => {
+  it('writes time as epoch milliseconds, 0 when the time does not parse or is before 1970', () => {
     expect(toOcsf(FINDING, OPTS).time).toBe(Date.UTC(2026, 0, 15, 10, 20, 30));
     expect(toOcsf({ ...FINDING, time: 'not a time' }, OPTS).time).toBe(0);
+    // Found by the property test (seed -1770604465): "50" parses as 1950, a negative timestamp_t.
+    const old = toOcsf({ ...FINDING, time: '50' }, OPTS);
+    expect([old.time, (old.finding_info as { created_time: unknown }).created_time]).toEqual([0, 0]);
   });
 });
