@@ -60,6 +60,19 @@ describe('createFindingFormatter', () => {
     },
   );
 
+  it('cuts claims nested around the depth limit exactly as formatFinding does, in every format', () => {
+    // Nestings from well below to past the limit (100 levels from the record), so that an
+    // off-by-a-few depth in a fast path shows as a difference.
+    for (let levels = 90; levels <= 110; levels++) {
+      let deep: Record<string, unknown> = { leaf: 'x' };
+      for (let i = 0; i < levels; i++) deep = { d: deep, [`k${i}`]: [i] };
+      const f: Finding = { ...FINDING, claims: { deep } as Finding['claims'] };
+      for (const format of FINDING_FORMATS) {
+        expect(createFindingFormatter(format, OPTS)(f)).toBe(formatFinding(format, f, OPTS));
+      }
+    }
+  });
+
   it('keeps a stand-in out of the text even when a claim holds text shaped like one', () => {
     const format1 = createFindingFormatter('ocsf', OPTS);
     const sly: Finding = { ...FINDING, claims: { note: 'jwtr-sighting-000000000000000000000000-0' } };
