@@ -51,10 +51,7 @@ export async function openAtomicFile(destination: string, mode = 0o644): Promise
  * machine's null device into a regular file. What a device received cannot be taken back on abort.
  */
 export async function openOutputFile(destination: string, mode = 0o644): Promise<FileSink> {
-  const info = await stat(destination).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return undefined;
-    throw err;
-  });
+  const info = await unlessMissing(stat(destination));
   if (info === undefined || info.isFile()) return openAtomicFile(destination, mode);
   if (info.isDirectory()) {
     throw new ProcessingError(
@@ -107,6 +104,14 @@ function streamSink(
   };
 }
 
+/** What a file system call gives, or undefined when the path does not exist (other errors throw). */
+function unlessMissing<T>(call: Promise<T>): Promise<T | undefined> {
+  return call.catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+}
+
 /** Rejects path segments that could leave the output directory or that no file system accepts. */
 export function isSafeSegment(segment: string): boolean {
   return (
@@ -143,10 +148,7 @@ export async function resolveOutputFile(root: string, segments: readonly string[
   let current = root;
   for (const segment of segments.slice(0, -1)) {
     current = join(current, segment);
-    const info = await lstat(current).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined;
-      throw err;
-    });
+    const info = await unlessMissing(lstat(current));
     if (info === undefined) {
       await mkdir(current).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'EEXIST') throw err;
