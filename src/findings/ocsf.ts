@@ -127,7 +127,7 @@ export function createOcsfText(opts?: FormatOptions): (f: AnyFinding) => string 
 
 /** The OCSF record before its JSON copy; `s` marks what differs per sighting (template.ts). */
 function ocsfRecord(f: AnyFinding, opts: FormatOptions | undefined, s: Sighting): Record<string, unknown> {
-  const time = s.value(epochMs(f.time));
+  const ms = epochMs(f.time);
   const p = isErrorFinding(f) ? errorParts(f) : findingParts(f, opts, s);
   return {
     activity_id: ACTIVITY_CREATE,
@@ -143,7 +143,7 @@ function ocsfRecord(f: AnyFinding, opts: FormatOptions | undefined, s: Sighting)
     status_id: 1,
     status: 'New',
     is_alert: f.severity !== 'info',
-    time,
+    time: s.value(ms),
     message: s.value(message(f)),
     metadata: {
       version: OCSF_VERSION,
@@ -157,7 +157,7 @@ function ocsfRecord(f: AnyFinding, opts: FormatOptions | undefined, s: Sighting)
       desc: p.desc,
       types: p.types,
       analytic: { uid: f.rule, name: ruleInfo(opts, f.rule).name ?? f.rule, type_id: 1, type: 'Rule' },
-      created_time: s.value(epochMs(f.time)),
+      created_time: s.value(ms),
       data_sources: s.value([f.source.kind]),
     },
     ...p.risk,
