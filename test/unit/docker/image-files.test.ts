@@ -12,12 +12,13 @@ const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 const DOCKERFILE = read('docker/Dockerfile');
 const IGNORE = read('docker/Dockerfile.dockerignore');
 
-/** The `COPY <src>... <dest>` sources of the runtime stage (the last FROM), `--from` copies left out. */
-function runtimeCopies(dockerfile: string): string[] {
-  const stages = dockerfile.split(/^FROM /m);
-  const last = stages[stages.length - 1]!;
+/** The runtime stage: the text after the last FROM. */
+const RUNTIME_STAGE = DOCKERFILE.split(/^FROM /m).pop()!;
+
+/** The `COPY <src>... <dest>` sources of a stage, `--from` copies left out. */
+function copySources(stage: string): string[] {
   const out: string[] = [];
-  for (const line of last.split('\n')) {
+  for (const line of stage.split('\n')) {
     const m = /^COPY\s+(?!--from)(.+)$/.exec(line.trim());
     if (m) out.push(...m[1]!.split(/\s+/).slice(0, -1));
   }
@@ -52,7 +53,7 @@ function packageOf(specifier: string): string {
 }
 
 describe('docker image files', () => {
-  const copies = runtimeCopies(DOCKERFILE);
+  const copies = copySources(RUNTIME_STAGE);
 
   it('copies exactly the paths the build context lets through, and they exist', () => {
     expect(copies).toEqual([
@@ -74,8 +75,7 @@ describe('docker image files', () => {
   });
 
   it('runs as the unprivileged node user and names no frontend image to pull', () => {
-    const runtime = DOCKERFILE.split(/^FROM /m).pop()!;
-    expect(runtime).toMatch(/^USER node$/m);
+    expect(RUNTIME_STAGE).toMatch(/^USER node$/m);
     expect(DOCKERFILE).not.toMatch(/^#\s*syntax=/m);
     expect(DOCKERFILE).toMatch(/npm ci --omit=dev/);
   });
