@@ -38,7 +38,8 @@ dump() {
     --formatter-property print.key=true --formatter-property print.headers=true \
     --timeout-ms 5000 2>/dev/null || true
 }
-count() { dump "$1" | grep -c '^Partition:' || true; }
+# Records in a dump.
+records() { grep -c '^Partition:' "$1" || true; }
 
 # Scans stdin with the image's scanner; prints its exit code (0: nothing found, 1: findings).
 rescan() {
@@ -51,21 +52,23 @@ rescan() {
 echo "smoke: building and starting (project $project)"
 "${compose[@]}" up -d --build >"$work/up.log" 2>&1 || { cat "$work/up.log" >&2; fail "compose up"; }
 
+# The dumps of the last round are the ones re-scanned below.
 records_in=0
 records_out=0
 for _ in $(seq 1 30); do
-  records_in=$(count demo-logs)
-  records_out=$(count demo-logs-redacted)
+  dump demo-logs >"$work/in.txt"
+  dump demo-logs-redacted >"$work/out.txt"
+  records_in=$(records "$work/in.txt")
+  records_out=$(records "$work/out.txt")
   if [ "$records_in" -gt 0 ] && [ "$records_in" = "$records_out" ]; then break; fi
   sleep 2
 done
 [ "$records_in" -gt 0 ] || fail "the demo producer wrote nothing to demo-logs"
 [ "$records_in" = "$records_out" ] || fail "demo-logs holds $records_in records, demo-logs-redacted $records_out"
-findings=$(count demo-findings)
+dump demo-findings >"$work/findings.txt"
+findings=$(records "$work/findings.txt")
 [ "$findings" -gt 0 ] || fail "no findings on demo-findings"
 
-dump demo-logs >"$work/in.txt"
-dump demo-logs-redacted >"$work/out.txt"
 [ "$(rescan <"$work/in.txt")" = 1 ] || fail "the re-scan of the input found nothing: the check cannot fail"
 code=$(rescan <"$work/out.txt")
 [ "$code" = 0 ] || { cat "$work/rescan.json" "$work/rescan.err" >&2; fail "the redacted topic still holds tokens (scan exit $code)"; }
