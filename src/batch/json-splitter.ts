@@ -15,6 +15,11 @@
 // and whitespace become verbatim bytes. Splitting recurses into whatever member is too big; a string
 // too long to hold is streamed through as raw text. A syntax error ends JSON mode: complete units are
 // flushed and everything from the first unemitted byte on is handed over as `rest` (text).
+//
+// A container complete in what is held is passed over in one go (`skipContainer`), by WebAssembly
+// (json-skip.wat, strings crossed 16 bytes at a time) where the runtime can run it.
+
+import { FALL_BACK, WasmSkip } from './json-skip.ts';
 
 export type UnitKind = 'value' | 'array' | 'object';
 
@@ -93,6 +98,12 @@ export interface SplitterOptions {
    * base64 bodies are found without walking the entries a second time.
    */
   harBodies?: boolean;
+  /**
+   * Pass over complete containers with the WebAssembly walk (json-skip.wat) where the runtime can
+   * run it (default true); false: always with the JavaScript one (`skipContainer`), which tests
+   * compare it with.
+   */
+  wasm?: boolean;
 }
 
 interface Frame {
@@ -245,6 +256,8 @@ export class JsonSplitter {
   private readonly skipBodies: { field: 'text' | 'encoding'; start: number; end: number }[] = [];
   /** How many of `skipBodies` the container being passed over holds (the array is reused). */
   private skipBodyCount = 0;
+  /** The WebAssembly walk, whose memory then holds `data`; undefined: `skipContainer` only. */
+  private readonly wasm: WasmSkip | undefined;
 
   constructor(events: SplitEvents, options: SplitterOptions) {
     this.events = events;
@@ -255,6 +268,7 @@ export class JsonSplitter {
     this.maskKey = options.maskKey ?? ((k) => k);
     this.harBodies = options.harBodies === true;
     this.alloc = options.alloc ?? ((n) => Buffer.allocUnsafeSlow(n));
+    this.wasm = options.wasm === false ? undefined : WasmSkip.create();
     const root = newFrame();
     root.isRoot = true;
     root.split = true;
@@ -310,9 +324,14 @@ export class JsonSplitter {
       const keep = this.len - drop;
       if (keep + chunk.length > this.data.length >> 1) {
         // Roomy, so that held bytes are moved to the front seldom (each move copies all of them).
-        const next = Buffer.allocUnsafeSlow(Math.max(2 * (keep + chunk.length), MIN_BUFFER));
-        this.data.copy(next, 0, drop, this.len);
-        this.data = next;
+        const size = Math.max(2 * (keep + chunk.length), MIN_BUFFER);
+        if (this.wasm !== undefined) {
+          this.data = this.wasm.resize(size, drop, keep);
+        } else {
+          const next = Buffer.allocUnsafeSlow(size);
+          this.data.copy(next, 0, drop, this.len);
+          this.data = next;
+        }
       } else {
         this.data.copy(this.data, 0, drop, this.len);
       }
@@ -642,7 +661,8 @@ export class JsonSplitter {
     }
     const level = this.harLevel(i);
     this.skipBodyCount = 0;
-    const after = this.skipContainer(i, end, level);
+    let after = this.wasm !== undefined ? this.wasmSkip(this.wasm, i, end, level) : FALL_BACK;
+    if (after === FALL_BACK) after = this.skipContainer(i, end, level);
     if (after < 0) {
       this.skipFrom = end;
       return -1;
@@ -653,6 +673,25 @@ export class JsonSplitter {
     }
     this.valueDone(after);
     return after;
+  }
+
+  /**
+   * `skipContainer` in WebAssembly: the same answer (FALL_BACK when it leaves the container to
+   * `skipContainer`), with the same line count and noted bodies.
+   */
+  private wasmSkip(wasm: WasmSkip, i: number, end: number, level: number): number {
+    const base = this.base;
+    const r = wasm.skip(i - base, end - base, level);
+    if (r < 0) return r;
+    this.line += wasm.lines;
+    const lineStart = wasm.lineStart;
+    if (lineStart >= 0) this.lineStart = lineStart + base;
+    const n = wasm.notedCount;
+    for (let k = 0; k < n; k++) {
+      const b = wasm.noted(k);
+      this.skipBodies[this.skipBodyCount++] = { field: b.field, start: b.start + base, end: b.end + base };
+    }
+    return r + base;
   }
 
   /**

@@ -3,7 +3,9 @@
 // first index, line, top index, offset and HAR body spans, long strings, splits, invalid JSON with its
 // line, column and reason, the text rest) is compared with the splitter as it was before
 // (reference/json-splitter-v1.ts), on random JSON and HAR-like documents, with escapes in strings and
-// keys, whitespace and line ends, broken half-way, and pushed in pieces cut at every offset.
+// keys, whitespace and line ends, broken half-way, and pushed in pieces cut at every offset. Both
+// ways of passing over are compared: the WebAssembly one (json-skip.wat, the default where it runs)
+// and the JavaScript one (`wasm: false`).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { JsonSplitter, type SplitterOptions } from '../../../src/batch/json-splitter.ts';
@@ -19,6 +21,7 @@ interface SplitterLike {
 type Make = (events: ConstructorParameters<typeof JsonSplitter>[0], options: SplitterOptions) => SplitterLike;
 
 const current: Make = (events, options) => new JsonSplitter(events, options);
+const currentJs: Make = (events, options) => new JsonSplitter(events, { ...options, wasm: false });
 const reference: Make = (events, options) => new ReferenceSplitter(events, options);
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -59,11 +62,15 @@ function run(make: Make, input: Buffer, cuts: readonly number[], options: Splitt
   return events;
 }
 
-/** Strings and keys full of what needs escaping: quotes, backslashes, control characters, non-ASCII. */
-const tricky = fc.string({
-  unit: fc.constantFrom('a', 'b', '"', '\\', '/', '\n', '\t', '\u0001', 'é', '😀', ' ', '~'),
-  maxLength: 12,
-});
+/**
+ * Strings and keys full of what needs escaping: quotes, backslashes, control characters, non-ASCII;
+ * some long enough to cross the WebAssembly walk's 16-byte blocks with an escape at any offset.
+ */
+const trickyUnit = fc.constantFrom('a', 'b', '"', '\\', '/', '\n', '\t', '\u0001', 'é', '😀', ' ', '~');
+const tricky = fc.oneof(
+  { weight: 3, arbitrary: fc.string({ unit: trickyUnit, maxLength: 12 }) },
+  fc.string({ unit: fc.oneof({ weight: 6, arbitrary: fc.constant('x') }, trickyUnit), maxLength: 70 }),
+);
 const key = fc.oneof(tricky, fc.constantFrom('log', 'entries', 'response', 'content', 'text', 'encoding'));
 
 const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
@@ -161,7 +168,9 @@ describe('JsonSplitter: passing containers over whole changes no event', () => {
           const input = broken(serialise(docs, indent), b);
           const cuts = rawCuts.map((c) => c % (input.length + 1)).sort((x, y) => x - y);
           const opts = splitterOptions(o);
-          expect(run(current, input, cuts, opts)).toEqual(run(reference, input, cuts, opts));
+          const expected = run(reference, input, cuts, opts);
+          expect(run(current, input, cuts, opts)).toEqual(expected);
+          expect(run(currentJs, input, cuts, opts)).toEqual(expected);
         },
       ),
       { numRuns: 600 },
@@ -182,7 +191,9 @@ describe('JsonSplitter: passing containers over whole changes no event', () => {
           const input = broken(serialise(docs, indent), b).subarray(0, 300);
           const opts = splitterOptions(o);
           for (let cut = 0; cut <= input.length; cut++) {
-            expect(run(current, input, [cut], opts)).toEqual(run(reference, input, [cut], opts));
+            const expected = run(reference, input, [cut], opts);
+            expect(run(current, input, [cut], opts)).toEqual(expected);
+            expect(run(currentJs, input, [cut], opts)).toEqual(expected);
           }
         },
       ),
@@ -204,6 +215,29 @@ describe('JsonSplitter: passing containers over whole changes no event', () => {
       expect(run(current, doc, [], opts)).toEqual(run(reference, doc, [], opts));
       // The reference emits units: the document really is cut into values (a test that can fail).
       expect(expected.some((e) => e[0] === 'unit')).toBe(true);
+    }
+  });
+});
+
+describe('JsonSplitter: the WebAssembly walk crosses strings 16 bytes at a time', () => {
+  it('finds the closing quote whichever byte of a block an escape falls on', () => {
+    // An escaped quote and an escaped backslash at every offset, so at every lane of a block and
+    // across its end (a backslash on the last lane escapes the first byte of the next block).
+    const members = Array.from(
+      { length: 48 },
+      (_, k) => `{"k${k}":"${'x'.repeat(k)}\\"${'y'.repeat(17)}\\\\${'z'.repeat(k % 5)}\\""}`,
+    );
+    for (const opts of [
+      { unitBytes: 100_000, blockBytes: 100_000 },
+      { unitBytes: 64, blockBytes: 32 },
+    ]) {
+      for (let pad = 0; pad < 16; pad++) {
+        const doc = Buffer.from(`${' '.repeat(pad)}[${members.join(',')}]`);
+        const expected = run(reference, doc, [], opts);
+        expect(run(current, doc, [], opts)).toEqual(expected);
+        expect(run(currentJs, doc, [], opts)).toEqual(expected);
+        expect(expected.some((e) => e[0] === 'invalid')).toBe(false);
+      }
     }
   });
 });

@@ -1,0 +1,110 @@
+// The splitter's fast path in WebAssembly (json-skip.wat): the bytes the splitter holds live in the
+// module's memory, so that passing over a complete container is one call with no copy. Where the
+// runtime has no WebAssembly SIMD, `createWasmSkip` returns undefined and the splitter walks the
+// containers itself, as it does when the module says FALL_BACK.
+import { GLOBAL_WASM, instantiateWasm, type WasmApi } from '../util/wasm.ts';
+import { JSON_SKIP_WASM } from './json-skip-wasm.ts';
+
+/** Where json-skip.wat keeps what it reports (see its memory map). */
+const BODIES = 4096;
+const RESULT = 8192;
+const DATA = 16384;
+/** Bytes the module may read past the last byte it scans (its 8-byte key loads). */
+const PAD = 16;
+const PAGE = 65536;
+
+/** skip's answer when it leaves the container to the caller's own walk. */
+export const FALL_BACK = -2;
+
+/** A string `skip` noted on a HAR entry's way to its body. */
+export interface NotedString {
+  field: 'text' | 'encoding';
+  /** Offsets in the held bytes: the opening quote, and past the closing one. */
+  start: number;
+  end: number;
+}
+
+interface Exports {
+  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  skip(start: number, end: number, har: number): number;
+}
+
+let compiled: object | null | undefined;
+
+function instantiate(wasm: WasmApi): Exports | null {
+  if (compiled === undefined) {
+    const bytes = Buffer.from(JSON_SKIP_WASM, 'base64');
+    compiled = instantiateWasm(wasm, bytes) === null ? null : new wasm.Module(bytes);
+  }
+  if (compiled === null) return null;
+  return new wasm.Instance(compiled).exports as Exports;
+}
+
+export class WasmSkip {
+  private readonly exports: Exports;
+  private words: Int32Array;
+
+  private constructor(exports: Exports) {
+    this.exports = exports;
+    this.words = new Int32Array(exports.memory.buffer, 0, DATA / 4);
+  }
+
+  /** One per splitter (it owns the memory the held bytes are in); undefined without WebAssembly SIMD. */
+  static create(wasm: WasmApi | undefined = GLOBAL_WASM): WasmSkip | undefined {
+    if (wasm === undefined) return undefined;
+    const exports = instantiate(wasm);
+    return exports === null ? undefined : new WasmSkip(exports);
+  }
+
+  /**
+   * A buffer of `size` bytes in the module's memory, starting with the `keep` bytes that were at
+   * `from` in the previous one (every earlier buffer is invalid after this call: the memory may grow).
+   */
+  resize(size: number, from: number, keep: number): Buffer {
+    const memory = this.exports.memory;
+    const need = DATA + size + PAD;
+    if (memory.buffer.byteLength < need) {
+      memory.grow(Math.ceil((need - memory.buffer.byteLength) / PAGE));
+      this.words = new Int32Array(memory.buffer, 0, DATA / 4);
+    }
+    const data = Buffer.from(memory.buffer, DATA, size);
+    if (keep > 0 && from > 0) data.copyWithin(0, from, from + keep);
+    return data;
+  }
+
+  /**
+   * Where the container opening at offset `start` of the held bytes ends (the offset after it), when
+   * it is complete before `end` and valid; -1 when not; FALL_BACK when the caller must walk it.
+   * `har`: its level on a HAR entry's way to the body (0: none). After an end, `lines`, `lineStart`
+   * and `noted` tell what was in it.
+   */
+  skip(start: number, end: number, har: number): number {
+    const r = this.exports.skip(DATA + start, DATA + end, har);
+    return r < 0 ? r : r - DATA;
+  }
+
+  /** Line ends crossed by the last container passed over. */
+  get lines(): number {
+    return this.words[RESULT / 4]!;
+  }
+
+  /** The offset after the last line end crossed, or -1 when none was. */
+  get lineStart(): number {
+    const at = this.words[RESULT / 4 + 1]!;
+    return at < 0 ? -1 : at - DATA;
+  }
+
+  /** How many strings the last container passed over noted; `noted(k)` is one of them. */
+  get notedCount(): number {
+    return this.words[RESULT / 4 + 2]!;
+  }
+
+  noted(k: number): NotedString {
+    const w = BODIES / 4 + 3 * k;
+    return {
+      field: this.words[w] === 2 ? 'text' : 'encoding',
+      start: this.words[w + 1]! - DATA,
+      end: this.words[w + 2]! - DATA,
+    };
+  }
+}
