@@ -188,7 +188,7 @@ function byMark(output: Uint8Array, bodies: readonly Body[]): Edit[] | undefined
   for (const b of bodies) {
     const marked = b.start - removed;
     const guess = at + (marked - markedAt);
-    const i = markAt(out, guess) ? guess : out.indexOf(MARK, at);
+    const i = markAt(out, guess) ? guess : findMark(out, at, guess);
     if (i < 0) return undefined;
     edits.push({ start: i, end: i + MARK.length, bytes: b.replacement });
     at = i + MARK.length;
@@ -196,6 +196,22 @@ function byMark(output: Uint8Array, bodies: readonly Body[]): Edit[] | undefined
     removed += b.end - b.start - MARK.length;
   }
   return out.indexOf(MARK, at) === -1 ? edits : undefined;
+}
+
+/**
+ * The first stand-in at or after `at`, near `guess` (where it is when nothing before it changed
+ * length). Redaction mostly shortens (a placeholder is shorter than its token), which puts the stand-in
+ * a little before the guess: it is looked for backwards from there, a search as long as the text got
+ * shorter, not as long as the whole span since the previous stand-in. A stand-in found that way is the
+ * first after `at` unless the span shrank past a later body's stand-in too; then a later body finds
+ * none, and byMark answers undefined (the bodies are then found by a walk).
+ */
+function findMark(out: Buffer, at: number, guess: number): number {
+  if (guess > at) {
+    const back = out.lastIndexOf(MARK, Math.min(guess, out.length - MARK.length));
+    if (back >= at) return back;
+  }
+  return out.indexOf(MARK, Math.max(at, guess));
 }
 
 /** The marker is at `i` in `out`. */

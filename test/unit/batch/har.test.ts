@@ -68,6 +68,25 @@ describe('processHarEntries: redacted entries, exact bytes', () => {
     expect(r.overWrapped).toBe(true);
   });
 
+  it('entries shorter by more than the next bodies take: each body back in its own entry', async () => {
+    // The stand-ins are looked for backwards from where they would be without the change: one that
+    // shrank 600 bytes puts later bodies' stand-ins before that place, and the first one found there
+    // is not this body's. Every body must still come back to its own entry.
+    const long = 'X'.repeat(600);
+    const bodies = ['A', 'B', 'C', 'D', 'E'].map((c) => b64(`{"k":"${c}"}`));
+    const entries = (url: string) => bodies.map((b, k) => entry(k === 0 ? `a/${url}` : `e${k}`, b));
+    for (const shrinking of [false, true]) {
+      const before = shrinking
+        ? entries(long)
+        : [entry('a', bodies[0]!), entry(`b/${long}`, bodies[1]!), ...entries('z').slice(2)];
+      const r = await run(swapping(long, 'x'), before);
+      const after = shrinking
+        ? entries('x')
+        : [entry('a', bodies[0]!), entry('b/x', bodies[1]!), ...entries('z').slice(2)];
+      expect(r.text).toBe(`[${after.join(',\n')}]`);
+    }
+  });
+
   it('entries longer: a new buffer, the input untouched', async () => {
     const r = await run(swapping('WORD', 'WORD-MUCH-LONGER'), [
       entry('a/WORD', b64(clean)),
