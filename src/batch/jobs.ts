@@ -42,10 +42,12 @@ export interface JobResult {
 
 /**
  * Runs a job on `engine`. With `pool`, a changed output is written into one of its buffers, and the
- * result's `release` gives that buffer back once the output has been written out.
+ * result's `release` gives that buffer back once the output has been written out. `owned`: the job's
+ * bytes are the caller's to overwrite (a worker's, moved to it), and a text or lines output that fits
+ * is written over them instead (no copy back into them on the way out, pool-protocol.ts).
  */
-export async function runJob(engine: Engine, job: Job, pool?: OutputPool): Promise<JobResult> {
-  const out = pool?.out;
+export async function runJob(engine: Engine, job: Job, pool?: OutputPool, owned = false): Promise<JobResult> {
+  const out = owned ? pool?.overwrite : pool?.out;
   let r: JobResult;
   switch (job.op) {
     case 'text': {

@@ -39,6 +39,9 @@ export class OutputPool {
   /** The engine's output options that write into this pool's buffers. */
   readonly out: OutputOptions = { alloc: this.take };
 
+  /** The same, for input the caller may overwrite (OutputOptions.inPlace): a worker's job. */
+  readonly overwrite: OutputOptions = { alloc: this.take, inPlace: true };
+
   /** True when `buffer` is one of this pool's (handed out or free). */
   owns(buffer: ArrayBufferLike): boolean {
     return buffer instanceof ArrayBuffer && this.made.has(buffer);

@@ -21,7 +21,10 @@ ready.then(
 
 const sessions = new Map<number, StreamSession>();
 const packer = new FindingPacker();
-/** A job's redacted output is written into one of these, then copied into the job's own buffer (below). */
+/**
+ * A job's redacted output is written over its own bytes when it fits (text and lines), else into one
+ * of these, then copied into the job's own buffer (below).
+ */
 const outputs = new OutputPool();
 
 port.on('message', (req: Request) => {
@@ -34,7 +37,7 @@ async function handle(req: Request): Promise<void> {
     let result: JobResult | undefined;
     switch (req.type) {
       case 'job':
-        result = await runJob(engine, { ...req.job, bytes: asBuffer(req.job.bytes) }, outputs);
+        result = await runJob(engine, { ...req.job, bytes: asBuffer(req.job.bytes) }, outputs, true);
         break;
       case 'open':
         sessions.set(req.stream, sessionOf(engine.createChunkRedactor(req.source as SourceRef)));

@@ -212,6 +212,7 @@ export function createEngine(options: EngineOptions): FullEngine {
       (start, end) =>
         placeholder('suspect', 'mask', fingerprinter, fingerprinter.fingerprint(input.subarray(start, end))),
       out?.alloc,
+      out?.inPlace,
     );
     if (output === null) return { output: input, findings, changed: false };
     return { output, findings, changed: true };

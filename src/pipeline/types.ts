@@ -28,6 +28,12 @@ export interface ChunkRedactor {
  */
 export interface OutputOptions {
   alloc?: (n: number) => Buffer;
+  /**
+   * The input's bytes are the caller's to overwrite (a worker's job, moved to it): a redacted output
+   * that is nowhere longer than the input so far (placeholders shorter than their tokens, the usual
+   * case) is written over the input, and is a view of it; any other into `alloc`.
+   */
+  inPlace?: boolean;
 }
 
 export interface Engine {

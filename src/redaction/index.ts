@@ -64,7 +64,10 @@ export function jsonReplacement(q: Quoting, members: Record<string, string>): st
 /** Replacement text for one token, or null to leave it (report). */
 export type ReplaceFn = (item: TokenItem) => string | null;
 
-/** The output of a redaction: spans of the input and replacement texts (latin1), written out once. */
+/**
+ * The output of a redaction: spans of the input and replacement texts (latin1), written out once.
+ * `inPlace`: `buf` may be overwritten; it is when the output never runs ahead of the input (see below).
+ */
 function redactList(
   buf: Uint8Array,
   items: readonly ScanItem[],
@@ -72,12 +75,15 @@ function redactList(
   suspect: (start: number, end: number) => string,
   keepMod3: boolean,
   alloc: (n: number) => Buffer = Buffer.allocUnsafe,
+  inPlace = false,
 ): Uint8Array | null {
   // Kept input as [start, end) pairs and replacements as strings: no Buffer per part.
   const texts: string[] = [];
   const kept: number[] = [];
   let pos = 0;
   let delta = 0;
+  /** The output's end never passed the input's after a replacement (so far). */
+  let behind = true;
   for (const it of items) {
     let text: string | null = null;
     if (it.type === 'token') text = replace(it);
@@ -90,6 +96,7 @@ function redactList(
     kept.push(pos, it.start);
     texts.push(text);
     delta += text.length - (it.end - it.start);
+    behind &&= delta <= 0;
     pos = it.end;
   }
   if (texts.length === 0) return null;
@@ -99,7 +106,9 @@ function redactList(
     const pad = (3 - (((delta % 3) + 3) % 3)) % 3;
     texts[texts.length - 1] += '~'.repeat(pad);
     delta += pad;
+    behind &&= delta <= 0;
   }
+  if (inPlace && behind) return overwrite(buf, texts, kept, pos, delta);
   // Every byte of `out` is written below: kept spans and texts (latin1, one byte a character) add up
   // to buf.length + delta.
   const out = alloc(buf.length + delta);
@@ -130,8 +139,38 @@ export function applyRedactions(
   replace: ReplaceFn,
   suspect: (start: number, end: number) => string,
   alloc?: (n: number) => Buffer,
+  inPlace = false,
 ): Uint8Array | null {
-  return redactList(buf, items, replace, suspect, false, alloc);
+  return redactList(buf, items, replace, suspect, false, alloc, inPlace);
+}
+
+/**
+ * The output written over the input, front to back: a view of `buf`. Only when, after every
+ * replacement, the output ends at or before where the input it stands for ends (`behind`): each kept
+ * span then moves down or stays (copyWithin is a memmove) and each text ends before the next kept span
+ * starts, so no byte is overwritten before it is read.
+ */
+function overwrite(
+  buf: Uint8Array,
+  texts: readonly string[],
+  kept: readonly number[],
+  pos: number,
+  delta: number,
+) {
+  const out = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  let o = 0;
+  for (let k = 0; k < texts.length; k++) {
+    const s = kept[2 * k]!;
+    const e = kept[2 * k + 1]!;
+    if (e > s && o !== s) out.copyWithin(o, s, e);
+    o += e - s;
+    o += out.write(texts[k]!, o, 'latin1');
+  }
+  if (pos < out.length) out.copyWithin(o, pos);
+  const written = o + Math.max(0, out.length - pos);
+  if (written !== out.length + delta)
+    throw new Error(`redaction wrote ${written} of ${out.length + delta} bytes`);
+  return out.subarray(0, written);
 }
 
 const B64RUN = new Uint8Array(256);

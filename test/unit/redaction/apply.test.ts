@@ -1,9 +1,18 @@
 // applyRedactions writes its output into a buffer it is handed (a reused one in batch scans): every
-// byte must be written, or it must refuse.
+// byte must be written, or it must refuse. Over its own input (`inPlace`, a worker's job) only when no
+// byte is overwritten before it is read: the same bytes as a fresh output, whatever the lengths.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { scan } from '../../../src/detection/index.ts';
 import { applyRedactions } from '../../../src/redaction/index.ts';
 import { jwsES256 } from '../../helpers/tokens.ts';
+
+/** `text` in a buffer of its own (small Buffers share Node's pool: an output may come from it too). */
+const own = (text: string) => {
+  const b = Buffer.from(new ArrayBuffer(text.length));
+  b.write(text, 'latin1');
+  return b;
+};
 
 describe('applyRedactions', () => {
   it('fills a dirty reused buffer exactly, and refuses one it cannot fill', async () => {
@@ -23,5 +32,39 @@ describe('applyRedactions', () => {
     expect(() => applyRedactions(input, result.items, replace, suspect, tooBig)).toThrow(
       /wrote 21 of 22 bytes/,
     );
+  });
+
+  it('over its own input when the output never runs ahead of it, with the bytes a fresh output has', async () => {
+    const t = await jwsES256({ sub: 'x' });
+    const text = `a=${t} b="${t}" ${Buffer.from(`{"t":"${t}"}`).toString('base64')} end`;
+    const result = scan(Buffer.from(text));
+    const suspect = () => 'S';
+    // Replacement lengths per token, in order: shorter, as long, longer than the token (which is
+    // longer than 20 characters), in every combination, and the tail after the last one.
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: t.length + 40 }), { minLength: 3, maxLength: 3 }),
+        (lengths) => {
+          let k = 0;
+          const replace = () => String.fromCharCode(0x61 + (k % 26)).repeat(lengths[k++ % lengths.length]!);
+          const fresh = Buffer.from(applyRedactions(Buffer.from(text), result.items, replace, suspect)!);
+          k = 0;
+          const input = own(text);
+          const over = applyRedactions(input, result.items, replace, suspect, undefined, true)!;
+          expect(Buffer.from(over).toString('latin1')).toBe(fresh.toString('latin1'));
+          // In place exactly when every replacement so far kept the output behind the input.
+          const shorter = lengths[0]! <= t.length && lengths[0]! + lengths[1]! <= 2 * t.length;
+          if (over.buffer === input.buffer) expect(over.byteOffset).toBe(input.byteOffset);
+          else expect(input.toString('latin1')).toBe(text); // not in place: the input is untouched
+          if (!shorter) expect(over.buffer).not.toBe(input.buffer);
+        },
+      ),
+      { numRuns: 200 },
+    );
+    // Placeholders shorter than their tokens (the usual case): in place.
+    const input = own(text);
+    const over = applyRedactions(input, result.items, () => 'JWTR~x', suspect, undefined, true)!;
+    expect(over.buffer).toBe(input.buffer);
+    expect(Buffer.from(over).toString('latin1')).toMatch(/^a=JWTR~x b="JWTR~x" [A-Za-z0-9+/=~]+ end$/);
   });
 });
