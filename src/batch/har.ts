@@ -108,14 +108,17 @@ export async function processHarEntries(
   const scratch = takeScratch(splicedLength(wrapped, markEdits));
   let r: RecordResult;
   try {
-    r = await engine.processJson(spliceInto(scratch, wrapped, markEdits), source, out);
+    r = await engine.processJson(spliceInto(scratch, wrapped, markEdits), source, {
+      ...out,
+      shifts: true,
+    });
     if (r.changed) {
       // The redacted entries hold the stand-ins: put the bodies back in their places. The marker is
       // random per process and no input can hold it; byMark still insists on one per body, in order,
       // and on nothing else, or the entries are walked again. Done before the scratch buffer is
       // given back: the engine's output may be a view of its input.
       const marked = r.output;
-      const edits = byMark(marked, bodies) ?? byWalk(marked, bodies, firstIndex);
+      const edits = byMark(marked, bodies, r.shifts) ?? byWalk(marked, bodies, firstIndex);
       r = { ...r, output: spliceOver(wrapped, marked, edits, pool) };
       // The marked output was read into the result (a copy): its buffer is free.
       if (pool !== undefined && r.output.buffer !== marked.buffer) pool.give(marked.buffer);
@@ -175,20 +178,33 @@ function spliceInto(into: Buffer, bytes: Uint8Array, edits: readonly Edit[]): Bu
   return into;
 }
 
-/** Where the stand-ins are, in order, one per body; undefined unless they are all there exactly once. */
-function byMark(output: Uint8Array, bodies: readonly Body[]): Edit[] | undefined {
+/**
+ * Where the stand-ins are, in order, one per body; undefined unless they are all there exactly once.
+ * `shifts` (RecordResult.shifts): where the engine moved the marked entries' bytes, which says where
+ * each stand-in went; without them, a stand-in is first looked for as far after the previous one as
+ * it was in the marked entries (where it is when nothing between the two changed length). Either
+ * place is checked, and searched around when the stand-in is not there.
+ */
+function byMark(output: Uint8Array, bodies: readonly Body[], shifts?: readonly number[]): Edit[] | undefined {
   const out = Buffer.from(output.buffer, output.byteOffset, output.byteLength);
   const edits: Edit[] = [];
   let at = 0;
-  // Where the stand-in was in the marked entries, after the previous one: when nothing between the
-  // two changed length, it is as far after the previous one in the output, and is looked at there
-  // first (most are: a search per body cost more than the rest of putting the bodies back).
+  // Where the stand-in was in the marked entries, after the previous one.
   let markedAt = 0;
   let removed = 0;
+  let shift = 0;
+  let s = 0;
   for (const b of bodies) {
     const marked = b.start - removed;
-    const guess = at + (marked - markedAt);
-    const i = markAt(out, guess) ? guess : findMark(out, at, guess);
+    let guess = at + (marked - markedAt);
+    if (shifts !== undefined) {
+      while (s < shifts.length && shifts[s]! <= marked) {
+        shift = shifts[s + 1]!;
+        s += 2;
+      }
+      guess = marked + shift;
+    }
+    const i = guess >= at && markAt(out, guess) ? guess : findMark(out, at, guess);
     if (i < 0) return undefined;
     edits.push({ start: i, end: i + MARK.length, bytes: b.replacement });
     at = i + MARK.length;

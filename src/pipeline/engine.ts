@@ -205,17 +205,19 @@ export function createEngine(options: EngineOptions): FullEngine {
         ),
       );
     }
+    const shifts: number[] | undefined = out?.shifts === true ? [] : undefined;
     const output = applyRedactions(
       input,
       result.items,
       (item) => analysisOf(item).replacement(item),
       (start, end) =>
         placeholder('suspect', 'mask', fingerprinter, fingerprinter.fingerprint(input.subarray(start, end))),
-      out?.alloc,
-      out?.inPlace,
+      out === undefined ? undefined : { alloc: out.alloc, inPlace: out.inPlace, shifts },
     );
     if (output === null) return { output: input, findings, changed: false };
-    return { output, findings, changed: true };
+    return shifts === undefined
+      ? { output, findings, changed: true }
+      : { output, findings, changed: true, shifts };
   };
 
   /** Size limit and scan, shared by text and JSON records; a failure is returned closed (R6). */

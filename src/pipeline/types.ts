@@ -9,6 +9,12 @@ export interface RecordResult {
   output: Uint8Array;
   findings: AnyFinding[];
   changed: boolean;
+  /**
+   * With OutputOptions.shifts, when the output was redacted from the input: where the input's bytes
+   * went (RedactionOutput.shifts in redaction/index.ts: pairs of an input offset where a replaced
+   * span ends and the output's offset minus the input's from there on).
+   */
+  shifts?: readonly number[];
 }
 
 /** Redacts one unbounded text stream chunk by chunk; tokens may cross chunk boundaries. */
@@ -34,6 +40,8 @@ export interface OutputOptions {
    * case) is written over the input, and is a view of it; any other into `alloc`.
    */
   inPlace?: boolean;
+  /** Ask for RecordResult.shifts (a caller that finds its own marks in the output again: HAR bodies). */
+  shifts?: boolean;
 }
 
 export interface Engine {

@@ -64,19 +64,30 @@ export function jsonReplacement(q: Quoting, members: Record<string, string>): st
 /** Replacement text for one token, or null to leave it (report). */
 export type ReplaceFn = (item: TokenItem) => string | null;
 
-/**
- * The output of a redaction: spans of the input and replacement texts (latin1), written out once.
- * `inPlace`: `buf` may be overwritten; it is when the output never runs ahead of the input (see below).
- */
+/** Where and how a redaction's output is written (applyRedactions). */
+export interface RedactionOutput {
+  /** A buffer of exactly `n` bytes for the output, every one of which is written (default: a new one). */
+  alloc?: (n: number) => Buffer;
+  /** `buf` may be overwritten: it is when the output never runs ahead of the input (see `overwrite`). */
+  inPlace?: boolean;
+  /**
+   * Filled with, per replaced item in input order, the offset in the input where it ends and the
+   * output's offset minus the input's from there on: an input offset outside replaced items maps to
+   * the output by the last pair whose end is at or before it (by nothing before the first).
+   */
+  shifts?: number[];
+}
+
+/** The output of a redaction: spans of the input and replacement texts (latin1), written out once. */
 function redactList(
   buf: Uint8Array,
   items: readonly ScanItem[],
   replace: ReplaceFn,
   suspect: (start: number, end: number) => string,
   keepMod3: boolean,
-  alloc: (n: number) => Buffer = Buffer.allocUnsafe,
-  inPlace = false,
+  options: RedactionOutput = {},
 ): Uint8Array | null {
+  const { alloc = Buffer.allocUnsafe, inPlace = false, shifts } = options;
   // Kept input as [start, end) pairs and replacements as strings: no Buffer per part.
   const texts: string[] = [];
   const kept: number[] = [];
@@ -97,6 +108,7 @@ function redactList(
     texts.push(text);
     delta += text.length - (it.end - it.start);
     behind &&= delta <= 0;
+    shifts?.push(it.end, delta);
     pos = it.end;
   }
   if (texts.length === 0) return null;
@@ -138,10 +150,9 @@ export function applyRedactions(
   items: readonly ScanItem[],
   replace: ReplaceFn,
   suspect: (start: number, end: number) => string,
-  alloc?: (n: number) => Buffer,
-  inPlace = false,
+  options?: RedactionOutput,
 ): Uint8Array | null {
-  return redactList(buf, items, replace, suspect, false, alloc, inPlace);
+  return redactList(buf, items, replace, suspect, false, options);
 }
 
 /**

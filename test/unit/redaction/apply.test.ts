@@ -25,11 +25,11 @@ describe('applyRedactions', () => {
     expect(Buffer.from(fresh!).toString()).toBe('a=JWTR~x b=JWTR~x end');
 
     const dirty = (n: number) => Buffer.alloc(n, 0x41); // what a previous job left: 'AAAA...'
-    const reused = applyRedactions(input, result.items, replace, suspect, dirty);
+    const reused = applyRedactions(input, result.items, replace, suspect, { alloc: dirty });
     expect(Buffer.from(reused!).toString()).toBe('a=JWTR~x b=JWTR~x end');
 
     const tooBig = (n: number) => Buffer.alloc(n + 1, 0x41);
-    expect(() => applyRedactions(input, result.items, replace, suspect, tooBig)).toThrow(
+    expect(() => applyRedactions(input, result.items, replace, suspect, { alloc: tooBig })).toThrow(
       /wrote 21 of 22 bytes/,
     );
   });
@@ -50,7 +50,7 @@ describe('applyRedactions', () => {
           const fresh = Buffer.from(applyRedactions(Buffer.from(text), result.items, replace, suspect)!);
           k = 0;
           const input = own(text);
-          const over = applyRedactions(input, result.items, replace, suspect, undefined, true)!;
+          const over = applyRedactions(input, result.items, replace, suspect, { inPlace: true })!;
           expect(Buffer.from(over).toString('latin1')).toBe(fresh.toString('latin1'));
           // In place exactly when every replacement so far kept the output behind the input.
           const shorter = lengths[0]! <= t.length && lengths[0]! + lengths[1]! <= 2 * t.length;
@@ -63,8 +63,46 @@ describe('applyRedactions', () => {
     );
     // Placeholders shorter than their tokens (the usual case): in place.
     const input = own(text);
-    const over = applyRedactions(input, result.items, () => 'JWTR~x', suspect, undefined, true)!;
+    const over = applyRedactions(input, result.items, () => 'JWTR~x', suspect, { inPlace: true })!;
     expect(over.buffer).toBe(input.buffer);
     expect(Buffer.from(over).toString('latin1')).toMatch(/^a=JWTR~x b="JWTR~x" [A-Za-z0-9+/=~]+ end$/);
+  });
+
+  it('says where every byte outside a replaced span went (shifts)', async () => {
+    const t = await jwsES256({ sub: 'x' });
+    const text = `a=${t} b="${t}" ${Buffer.from(`{"t":"${t}"}`).toString('base64')} end ${t}`;
+    const input = Buffer.from(text);
+    const result = scan(input);
+    const spans = result.items.map((it) => [it.start, it.end] as const);
+    expect(spans.length).toBe(4);
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: t.length + 40 }), { minLength: 4, maxLength: 4 }),
+        (lengths) => {
+          let k = 0;
+          const shifts: number[] = [];
+          const out = applyRedactions(
+            input,
+            result.items,
+            () => 'r'.repeat(lengths[k++ % 4]!),
+            () => 'S',
+            { shifts },
+          )!;
+          expect(shifts.length).toBe(2 * spans.length);
+          let pair = 0;
+          let shift = 0;
+          for (let p = 0; p < input.length; p++) {
+            while (pair < shifts.length && shifts[pair]! <= p) {
+              shift = shifts[pair + 1]!;
+              pair += 2;
+            }
+            if (spans.some(([s, e]) => p >= s && p < e)) continue;
+            expect(out[p + shift], `input offset ${p}`).toBe(input[p]);
+          }
+          expect(shifts[shifts.length - 1]).toBe(out.length - input.length);
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 });
