@@ -24,34 +24,45 @@
   (memory (export "memory") 1)
 
   ;; The first unescaped quote at or after $i (where a character starts) and before $end; else -1.
+  ;; A block of 16 bytes without a backslash that is itself escaped (most: none, or lone ones before
+  ;; a quote as in escaped JSON) is decided at once from its masks; one with a run of backslashes is
+  ;; gone through lane by lane. $carry: lane 0 of the block is escaped by the last one's backslash.
   (func $stringEnd (param $i i32) (param $end i32) (result i32)
-    (local $v v128) (local $m i32) (local $b i32) (local $c i32)
+    (local $v v128) (local $q i32) (local $b i32) (local $e i32) (local $m i32) (local $k i32)
+    (local $carry i32) (local $c i32)
     (loop $block
       (if (i32.le_u (i32.add (local.get $i) (i32.const 16)) (local.get $end))
         (then
           (local.set $v (v128.load (local.get $i)))
-          ;; bit k: byte k of the block is a quote or a backslash
-          (local.set $m
-            (i8x16.bitmask
-              (v128.or
-                (i8x16.eq (local.get $v) (i8x16.splat (i32.const 34)))
-                (i8x16.eq (local.get $v) (i8x16.splat (i32.const 92))))))
-          (loop $bits
-            (if (i32.eqz (local.get $m))
-              (then
-                (local.set $i (i32.add (local.get $i) (i32.const 16)))
-                (br $block)))
-            (local.set $b (i32.ctz (local.get $m)))
-            (if (i32.eq (i32.load8_u (i32.add (local.get $i) (local.get $b))) (i32.const 34))
-              (then (return (i32.add (local.get $i) (local.get $b)))))
-            ;; a backslash: the byte after it is escaped, whatever it is
-            (if (i32.eq (local.get $b) (i32.const 15))
-              (then
-                (local.set $i (i32.add (local.get $i) (i32.const 17)))
-                (br $block)))
-            (local.set $m (i32.and (local.get $m) (i32.xor (i32.shl (i32.const 3) (local.get $b)) (i32.const -1))))
-            (br $bits)))
+          (local.set $q (i8x16.bitmask (i8x16.eq (local.get $v) (i8x16.splat (i32.const 34)))))
+          (local.set $b (i8x16.bitmask (i8x16.eq (local.get $v) (i8x16.splat (i32.const 92)))))
+          ;; the lanes escaped when each backslash escapes the lane after it
+          (local.set $e (i32.or (i32.shl (local.get $b) (i32.const 1)) (local.get $carry)))
+          (if (i32.eqz (i32.and (local.get $b) (local.get $e)))
+            (then
+              (local.set $q (i32.and (local.get $q) (i32.xor (local.get $e) (i32.const -1))))
+              (if (local.get $q) (then (return (i32.add (local.get $i) (i32.ctz (local.get $q))))))
+              (local.set $carry (i32.shr_u (local.get $b) (i32.const 15)))
+              (local.set $i (i32.add (local.get $i) (i32.const 16)))
+              (br $block)))
+          ;; a run of backslashes: lane by lane, each backslash taking the lane after it out
+          (local.set $m (i32.and (i32.or (local.get $q) (local.get $b)) (i32.xor (local.get $carry) (i32.const -1))))
+          (local.set $carry (i32.const 0))
+          (block $lanes
+            (loop $lane
+              (br_if $lanes (i32.eqz (local.get $m)))
+              (local.set $k (i32.ctz (local.get $m)))
+              (if (i32.and (i32.shr_u (local.get $q) (local.get $k)) (i32.const 1))
+                (then (return (i32.add (local.get $i) (local.get $k)))))
+              (local.set $carry (i32.eq (local.get $k) (i32.const 15)))
+              (local.set $m (i32.and (local.get $m) (i32.xor (i32.shl (i32.const 3) (local.get $k)) (i32.const -1))))
+              (br $lane)))
+          (local.set $i (i32.add (local.get $i) (i32.const 16)))
+          (br $block))
         (else
+          ;; the last bytes, one by one
+          (local.set $i (i32.add (local.get $i) (local.get $carry)))
+          (local.set $carry (i32.const 0))
           (if (i32.ge_u (local.get $i) (local.get $end)) (then (return (i32.const -1))))
           (local.set $c (i32.load8_u (local.get $i)))
           (if (i32.eq (local.get $c) (i32.const 34)) (then (return (local.get $i))))
