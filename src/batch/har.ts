@@ -33,11 +33,50 @@ function want(path: JsonPath): boolean {
   );
 }
 
-interface Body {
+/** A base64 response body: the entry's index, and where its text string is (quotes included). */
+interface BodySpan {
   index: number;
   start: number;
   end: number;
+}
+
+interface Body extends BodySpan {
   replacement: Uint8Array;
+}
+
+/**
+ * The base64 bodies among the spans the splitter noted (relative to the entries, in input order, an
+ * entry's spans next to each other), in order: a text whose entry's encoding is base64 (a key given
+ * twice: the last one counts).
+ */
+function knownBodies(buf: Buffer, known: readonly HarBodySpan[]): BodySpan[] {
+  const out: BodySpan[] = [];
+  let k = 0;
+  while (k < known.length) {
+    const index = known[k]!.index;
+    let text: HarBodySpan | undefined;
+    let base64 = false;
+    for (; k < known.length && known[k]!.index === index; k++) {
+      const s = known[k]!;
+      if (s.field === 'text') text = s;
+      else base64 = isBase64Encoding(buf, s.start + 1, s.end + 1);
+    }
+    if (text !== undefined && base64) out.push({ index, start: text.start + 1, end: text.end + 1 });
+  }
+  return out;
+}
+
+/** The base64 bodies of the entries, found by a walk of them (in input order). */
+function walkedBodies(buf: Buffer): BodySpan[] {
+  // A key given twice: the last one counts, as with the splitter's spans (and JSON.parse).
+  const encodings = new Map<number, boolean>();
+  const texts = new Map<number, BodySpan>();
+  for (const s of collectStrings(buf, NAMES, descend, want)) {
+    const index = s.path[0] as number;
+    if (s.path[3] === 'encoding') encodings.set(index, isBase64Encoding(buf, s.start, s.end));
+    else texts.set(index, { index, start: s.start, end: s.end });
+  }
+  return [...texts.values()].filter((t) => encodings.get(t.index) === true).sort((a, b) => a.start - b.start);
 }
 
 /**
@@ -62,33 +101,27 @@ export async function processHarEntries(
 ): Promise<RecordResult> {
   const out = pool?.out;
   const buf = Buffer.from(wrapped.buffer, wrapped.byteOffset, wrapped.byteLength);
-  const encodings = new Map<number, string>();
-  const texts = new Map<number, { start: number; end: number }>();
+  let spans: BodySpan[];
   if (known !== undefined) {
-    for (const s of known) {
-      if (s.field === 'encoding') encodings.set(s.index, encodingAt(buf, s.start + 1, s.end + 1));
-      else texts.set(s.index, { start: s.start + 1, end: s.end + 1 });
-    }
+    spans = knownBodies(buf, known);
   } else {
     // Most batches hold no base64 body at all: one indexOf instead of a walk.
     if (buf.indexOf(ENCODING_KEY) === -1) return engine.processJson(wrapped, source, out);
-    for (const s of collectStrings(wrapped, NAMES, descend, want)) {
-      const index = s.path[0] as number;
-      if (s.path[3] === 'encoding') encodings.set(index, encodingAt(buf, s.start, s.end));
-      else texts.set(index, { start: s.start, end: s.end });
-    }
+    spans = walkedBodies(buf);
   }
   const bodies: Body[] = [];
   const bodyFindings: AnyFinding[] = [];
   let bodyChanged = false;
-  for (const [index, span] of texts) {
-    if (encodings.get(index)?.toLowerCase() !== 'base64') continue;
+  for (const span of spans) {
+    const { index } = span;
     const original = wrapped.subarray(span.start, span.end);
     const decoded = Buffer.from(jsonString(buf, span.start, span.end), 'base64');
-    const pointer = `/${index}/response/content/text`;
     // A record of its own: JSON (pointers) when it is JSON and holds a token, else text.
     const r = await engine.processRecord(decoded, source);
-    for (const f of r.findings) bodyFindings.push(asBodyFinding(f, pointer));
+    if (r.findings.length > 0) {
+      const pointer = `/${index}/response/content/text`;
+      for (const f of r.findings) bodyFindings.push(asBodyFinding(f, pointer));
+    }
     let replacement: Uint8Array = original;
     if (r.changed) {
       replacement = Buffer.from(
@@ -100,7 +133,6 @@ export async function processHarEntries(
   }
   if (bodies.length === 0) return engine.processJson(wrapped, source, out);
 
-  bodies.sort((a, b) => a.start - b.start);
   // While the entries are scanned, each body is a stand-in: the marker, short (a padded stand-in
   // would keep offsets but give the engine every byte of every body to walk again). The marked copy
   // lives only for the engine call: it goes into a reused buffer (see `takeScratch`).
@@ -251,14 +283,14 @@ function byWalk(output: Uint8Array, bodies: readonly Body[], firstIndex: number)
 
 const BASE64 = Buffer.from('"base64"');
 
-/** `encoding`'s value at [start, end) (quotes included): compared as bytes first (no string per body). */
-function encodingAt(buf: Buffer, start: number, end: number): string {
+/** `encoding`'s value at [start, end) (quotes included) is `base64`, in any case: compared as bytes first (no string per body). */
+function isBase64Encoding(buf: Buffer, start: number, end: number): boolean {
   if (end - start === BASE64.length) {
     let same = true;
     for (let k = 0; k < BASE64.length && same; k++) same = buf[start + k] === BASE64[k];
-    if (same) return 'base64';
+    if (same) return true;
   }
-  return jsonString(buf, start, end);
+  return jsonString(buf, start, end).toLowerCase() === 'base64';
 }
 
 /**

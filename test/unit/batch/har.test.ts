@@ -4,6 +4,7 @@
 // after it is overwritten) or into a new buffer, and the input left as it was in the second case.
 import { describe, expect, it } from 'vitest';
 import { processHarEntries } from '../../../src/batch/har.ts';
+import type { HarBodySpan } from '../../../src/batch/json-splitter.ts';
 import type { AnyFinding, SourceRef } from '../../../src/model.ts';
 import type { Engine, RecordResult } from '../../../src/pipeline/types.ts';
 
@@ -192,5 +193,43 @@ describe('processHarEntries: redacted entries, exact bytes', () => {
     expect(r.changed).toBe(false);
     expect(r.overWrapped).toBe(true);
     expect(r.inputKept).toBe(true);
+  });
+});
+
+describe("processHarEntries: bodies from the splitter's spans or from a walk", () => {
+  /** The spans the splitter notes for `entries` (relative to them without the brackets). */
+  function spansOf(entries: string[]): HarBodySpan[] {
+    const spans: HarBodySpan[] = [];
+    let at = 0;
+    entries.forEach((e, index) => {
+      const content = e.indexOf('"content":');
+      for (const m of e.slice(content).matchAll(/"(text|encoding)":("(?:[^"\\]|\\.)*")/g)) {
+        const start = at + content + m.index! + m[0].length - m[2]!.length;
+        spans.push({ index, field: m[1] as 'text' | 'encoding', start, end: start + m[2]!.length });
+      }
+      at += e.length + 2;
+    });
+    return spans;
+  }
+
+  it('give the same output and findings, a key given twice counting once (the last)', async () => {
+    const twice = `{"request":{"url":"x"},"response":{"content":{"text":"${b64(body)}","text":"${b64('{"d":"WORD"}')}","encoding":"BASE64"}}}`;
+    const entries = [
+      entry('a', b64(body)),
+      twice,
+      entry('c', 'WORD as utf8', 'utf8'),
+      entry('d', b64(clean)),
+    ];
+    const engine = swapping('WORD', 'W');
+    const walked = await run(engine, entries);
+    const wrapped = framed(entries);
+    const r = await processHarEntries(engine, wrapped, 0, SOURCE, spansOf(entries));
+    expect(Buffer.from(r.output).toString('latin1')).toBe(walked.text);
+    expect(walked.text).toContain(b64('{"d":"W"}'));
+    // The first text of the entry with two is not a body (the last one is): left as it was, while
+    // the same body in the first entry is redacted.
+    const count = (t: string, sub: string) => t.split(sub).length - 1;
+    expect(count(walked.text, b64(body))).toBe(1);
+    expect(count(walked.text, b64(body.split('WORD').join('W')))).toBe(1);
   });
 });
