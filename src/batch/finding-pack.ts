@@ -48,9 +48,23 @@ export interface PackedFindings {
 
 const WHOLE = -1;
 
-const KEYS =
-  'schema,id,time,rule,severity,source,token,header,claims,classification,status,risks,frameworks,action';
-const KEYS_INNER = `${KEYS},inner`;
+/** A finding's keys, in order (then `inner` when it has one). */
+const KEYS = [
+  'schema',
+  'id',
+  'time',
+  'rule',
+  'severity',
+  'source',
+  'token',
+  'header',
+  'claims',
+  'classification',
+  'status',
+  'risks',
+  'frameworks',
+  'action',
+];
 /** Templates a worker keeps; past that, findings travel whole. */
 const MAX_TEMPLATES = 4096;
 /** Source shapes a worker keeps (the engine makes a handful); past that, findings travel whole. */
@@ -60,31 +74,37 @@ const MAX_SHAPES = 256;
 export class FindingPacker {
   private readonly byHeader = new Map<object, { id: number; t: Template }[]>();
   private count = 0;
-  private readonly shapes = new Map<string, number>();
+  private readonly shapes = new Map<string, Shape>();
+  /** The shape the last finding had: most findings of a job have the same (compared key by key, no string). */
+  private lastShape: Shape | undefined;
 
   pack(findings: readonly AnyFinding[]): PackedFindings {
     const out: PackedFindings = { templates: [], shapes: [], flat: [], whole: [] };
+    const flat = out.flat;
     for (const f of findings) {
       const shape = 'token' in f ? this.shapeOf(f as Finding, out.shapes) : undefined;
       const id = shape !== undefined ? this.templateOf(f as Finding, out.templates) : undefined;
       if (shape === undefined || id === undefined) {
-        out.flat.push(WHOLE);
+        flat.push(WHOLE);
         out.whole.push(f);
         continue;
       }
       const { source, token } = f as Finding;
-      out.flat.push(id, f.id, f.time, shape);
-      for (const k of Object.keys(source)) out.flat.push(source[k as keyof SourceRef]!);
-      out.flat.push(token.encoding.length, ...token.encoding, token.context);
+      flat.push(id, f.id, f.time, shape.id);
+      for (const k of shape.keys) flat.push(source[k as keyof SourceRef]!);
+      const encoding = token.encoding;
+      flat.push(encoding.length);
+      for (const e of encoding) flat.push(e);
+      flat.push(token.context);
     }
     return out;
   }
 
   /**
-   * The number of the finding's source shape, when every value of its source, encodings and context
-   * are strings or numbers (so they travel flat and come back the same); undefined otherwise.
+   * The finding's source shape, when every value of its source, encodings and context are strings or
+   * numbers (so they travel flat and come back the same); undefined otherwise.
    */
-  private shapeOf(f: Finding, fresh: [number, string[]][]): number | undefined {
+  private shapeOf(f: Finding, fresh: [number, string[]][]): Shape | undefined {
     const { source, token } = f;
     if (typeof source !== 'object' || source === null || Object.getPrototypeOf(source) !== Object.prototype)
       return undefined;
@@ -97,19 +117,24 @@ export class FindingPacker {
       const v = source[k as keyof SourceRef];
       if (typeof v !== 'string' && typeof v !== 'number') return undefined;
     }
+    const last = this.lastShape;
+    if (last !== undefined && sameKeys(keys, last.keys)) return last;
     const sig = keys.join(',');
-    const known = this.shapes.get(sig);
-    if (known !== undefined) return known;
-    if (this.shapes.size >= MAX_SHAPES) return undefined;
-    const id = this.shapes.size;
-    this.shapes.set(sig, id);
-    fresh.push([id, keys]);
-    return id;
+    let shape = this.shapes.get(sig);
+    if (shape === undefined) {
+      if (this.shapes.size >= MAX_SHAPES) return undefined;
+      shape = { id: this.shapes.size, keys };
+      this.shapes.set(sig, shape);
+      fresh.push([shape.id, keys]);
+    }
+    this.lastShape = shape;
+    return shape;
   }
 
   private templateOf(f: Finding, fresh: [number, Template][]): number | undefined {
-    const keys = Object.keys(f).join(',');
-    if (keys !== KEYS && keys !== KEYS_INNER) return undefined;
+    const keys = Object.keys(f);
+    const inner = keys.length === KEYS.length + 1 && keys[KEYS.length] === 'inner';
+    if (!(keys.length === KEYS.length || inner) || !sameKeys(keys, KEYS, KEYS.length)) return undefined;
     if (typeof f.header !== 'object' || f.header === null) return undefined;
     const known = this.byHeader.get(f.header);
     for (const c of known ?? []) if (sameAnalysis(c.t, f)) return c.id;
@@ -134,6 +159,22 @@ export class FindingPacker {
     fresh.push([id, t]);
     return id;
   }
+}
+
+/** A source's keys, numbered per worker. */
+interface Shape {
+  id: number;
+  keys: string[];
+}
+
+/** The first `n` of `a` are `b`'s (all of them, and as many, without `n`). */
+function sameKeys(a: readonly string[], b: readonly string[], n?: number): boolean {
+  if (n === undefined) {
+    if (a.length !== b.length) return false;
+    n = a.length;
+  }
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function sameAnalysis(t: Template, f: Finding): boolean {

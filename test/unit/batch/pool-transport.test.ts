@@ -103,6 +103,21 @@ describe('findings between a worker and the pool', () => {
     expect(Object.keys((back[1] as Finding).source)).toEqual(Object.keys(a!.source));
   });
 
+  it("keep each source's own key order when shapes alternate (the same keys in another order too)", async () => {
+    const [a] = (await realFindings()).filter((f): f is Finding => 'token' in f);
+    const { kind, name, ...rest } = a!.source;
+    const sources = [
+      { kind, name, ...rest },
+      { name, kind, ...rest },
+      { kind, name, ...rest, member: 'm' },
+      { name, kind, ...rest },
+    ];
+    const list = [...sources, ...sources].map((source) => ({ ...a!, source }) as AnyFinding);
+    const back = new FindingUnpacker().unpack(wire(new FindingPacker().pack(list)));
+    expect(back.map((f) => Object.keys(f.source))).toEqual(list.map((f) => Object.keys(f.source)));
+    expect(back.map((f) => f.source)).toStrictEqual(list.map((f) => f.source));
+  });
+
   it('travel whole when their shape is not the one expected', () => {
     const f = { ...doubleFinding(fakeToken(), { kind: 'file', name: 'n', line: 1 }), extra: 1 } as AnyFinding;
     const packed = new FindingPacker().pack([f]);
