@@ -45,24 +45,35 @@ interface Body extends BodySpan {
 }
 
 /**
- * The base64 bodies among the spans the splitter noted (relative to the entries, in input order, an
- * entry's spans next to each other), in order: a text whose entry's encoding is base64 (a key given
- * twice: the last one counts).
+ * The base64 bodies among the spans the splitter noted in a batch of `entries` (the members, without
+ * brackets; spans relative to them, in input order, an entry's spans next to each other): a text
+ * whose entry's encoding is base64 (a key given twice: the last one counts). Packed for the trip to
+ * a worker (a typed array is one copy, an array of objects is rebuilt object by object): per body
+ * its entry's index, the text string's start and end (quotes included), relative to `entries`.
  */
-function knownBodies(buf: Buffer, known: readonly HarBodySpan[]): BodySpan[] {
-  const out: BodySpan[] = [];
+export function base64Bodies(entries: Uint8Array, spans: readonly HarBodySpan[]): Int32Array {
+  const buf = Buffer.from(entries.buffer, entries.byteOffset, entries.byteLength);
+  const out: number[] = [];
   let k = 0;
-  while (k < known.length) {
-    const index = known[k]!.index;
+  while (k < spans.length) {
+    const index = spans[k]!.index;
     let text: HarBodySpan | undefined;
     let base64 = false;
-    for (; k < known.length && known[k]!.index === index; k++) {
-      const s = known[k]!;
+    for (; k < spans.length && spans[k]!.index === index; k++) {
+      const s = spans[k]!;
       if (s.field === 'text') text = s;
-      else base64 = isBase64Encoding(buf, s.start + 1, s.end + 1);
+      else base64 = isBase64Encoding(buf, s.start, s.end);
     }
-    if (text !== undefined && base64) out.push({ index, start: text.start + 1, end: text.end + 1 });
+    if (text !== undefined && base64) out.push(index, text.start, text.end);
   }
+  return Int32Array.from(out);
+}
+
+/** `base64Bodies` unpacked, relative to the entries with their brackets. */
+function knownBodies(known: Int32Array): BodySpan[] {
+  const out: BodySpan[] = [];
+  for (let k = 0; k + 2 < known.length; k += 3)
+    out.push({ index: known[k]!, start: known[k + 1]! + 1, end: known[k + 2]! + 1 });
   return out;
 }
 
@@ -88,22 +99,22 @@ const MARK = Buffer.from(`"jr-har-body-${randomBytes(12).toString('hex')}"`);
 
 /**
  * `wrapped` is `[entry, entry, ...]`, the first being `/log/entries/<firstIndex>`. Pointers in findings
- * are relative to `wrapped`. `known`: where the entries' body texts and encodings are, relative to the
- * entries (`wrapped` without its brackets), as the splitter saw them; else they are looked for here.
+ * are relative to `wrapped`. `known`: the entries' base64 bodies from the splitter's spans
+ * (`base64Bodies`, relative to the entries without their brackets); else they are looked for here.
  */
 export async function processHarEntries(
   engine: Engine,
   wrapped: Uint8Array,
   firstIndex: number,
   source: SourceRef,
-  known?: readonly HarBodySpan[],
+  known?: Int32Array,
   pool?: OutputPool,
 ): Promise<RecordResult> {
   const out = pool?.out;
   const buf = Buffer.from(wrapped.buffer, wrapped.byteOffset, wrapped.byteLength);
   let spans: BodySpan[];
   if (known !== undefined) {
-    spans = knownBodies(buf, known);
+    spans = knownBodies(known);
   } else {
     // Most batches hold no base64 body at all: one indexOf instead of a walk.
     if (buf.indexOf(ENCODING_KEY) === -1) return engine.processJson(wrapped, source, out);

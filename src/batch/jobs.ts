@@ -25,8 +25,8 @@ export type Job =
       at?: number;
       /** Members of a HAR's `/log/entries`: base64 bodies are decoded, scanned and re-encoded. */
       har: boolean;
-      /** HAR: where the entries' body texts and encodings are (from the splitter), relative to `bytes`. */
-      bodies?: HarBodySpan[];
+      /** HAR: the entries' base64 bodies, from the splitter's spans (har.ts `base64Bodies`). */
+      bodies?: Int32Array;
     };
 
 export interface JobResult {

@@ -4,6 +4,7 @@
 import type { SourceRef } from '../model.ts';
 import type { StreamSession } from './executor.ts';
 import type { FormatContext, FormatProcessor } from './format-context.ts';
+import { base64Bodies } from './har.ts';
 import { reclaim } from './jobs.ts';
 import { type InvalidJson, JsonSplitter, type JsonUnit } from './json-splitter.ts';
 import { maskName } from './names.ts';
@@ -106,7 +107,7 @@ export function jsonDocumentProcessor(ctx: FormatContext, options: JsonDocumentO
                   firstIndex: u.firstIndex,
                   at: u.offset,
                   har: options.har && u.kind === 'array' && u.pointer === '/log/entries',
-                  ...(u.harBodies !== undefined ? { bodies: u.harBodies } : {}),
+                  ...(u.harBodies !== undefined ? { bodies: base64Bodies(u.bytes, u.harBodies) } : {}),
                 },
                 // The splitter copied the unit into a buffer of its own: a worker can take it as it is.
                 true,

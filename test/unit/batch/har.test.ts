@@ -3,7 +3,7 @@
 // whether the redacted entries are written over the job's own bytes (when they fit and nothing is read
 // after it is overwritten) or into a new buffer, and the input left as it was in the second case.
 import { describe, expect, it } from 'vitest';
-import { processHarEntries } from '../../../src/batch/har.ts';
+import { base64Bodies, processHarEntries } from '../../../src/batch/har.ts';
 import type { HarBodySpan } from '../../../src/batch/json-splitter.ts';
 import type { AnyFinding, SourceRef } from '../../../src/model.ts';
 import type { Engine, RecordResult } from '../../../src/pipeline/types.ts';
@@ -223,7 +223,8 @@ describe("processHarEntries: bodies from the splitter's spans or from a walk", (
     const engine = swapping('WORD', 'W');
     const walked = await run(engine, entries);
     const wrapped = framed(entries);
-    const r = await processHarEntries(engine, wrapped, 0, SOURCE, spansOf(entries));
+    const bytes = wrapped.subarray(1, wrapped.length - 1);
+    const r = await processHarEntries(engine, wrapped, 0, SOURCE, base64Bodies(bytes, spansOf(entries)));
     expect(Buffer.from(r.output).toString('latin1')).toBe(walked.text);
     expect(walked.text).toContain(b64('{"d":"W"}'));
     // The first text of the entry with two is not a body (the last one is): left as it was, while
