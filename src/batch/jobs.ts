@@ -190,7 +190,11 @@ export function absolutePointer(
  * (an output pool's, see runJob).
  */
 export function reclaim(r: JobResult, sent: ArrayBuffer, reuse: (buffer: ArrayBuffer) => void): JobResult {
-  const buffer = sent.byteLength > 0 ? sent : r.spare;
+  // Sent to a worker (moved: empty here), the job's buffer comes back as `spare`, or the worker kept
+  // it and gave the output's buffer instead (pool-protocol.ts), which is then reused in its place.
+  const given =
+    r.output.byteOffset === 0 && r.output.buffer instanceof ArrayBuffer ? r.output.buffer : undefined;
+  const buffer = sent.byteLength > 0 ? sent : (r.spare ?? given);
   delete r.spare;
   if (buffer === undefined) return r;
   if (r.output.buffer === buffer) r.release = () => reuse(buffer);

@@ -183,8 +183,12 @@ export async function readLinesInPlace(
   // Block buffers are reused once free (see `block`): reading a file allocates a handful of them, not
   // one per block, so that neither memory nor the collector's work grows with the file.
   const free: ArrayBuffer[] = [];
+  // A block's buffer, or one a worker gave back in its place (an output buffer, up to a 64 KiB size
+  // class larger: pool-protocol.ts): big enough for a block, and not much more.
   const reuse = (buffer: ArrayBuffer) => {
-    if (buffer.byteLength === blockBytes && free.length < MAX_FREE_BLOCKS) free.push(buffer);
+    const size = buffer.byteLength;
+    if (size >= blockBytes && size < blockBytes + 64 * 1024 && free.length < MAX_FREE_BLOCKS)
+      free.push(buffer);
   };
   /** A read in flight: the next block is read while this one is processed. */
   let ahead: Promise<{ at: number; data: Buffer }> | undefined;

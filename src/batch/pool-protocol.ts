@@ -62,8 +62,12 @@ function ownedBytes(bytes: Uint8Array, input: ArrayBufferLike | undefined): Uint
 /**
  * `input`: the buffer of the request's bytes, owned by this worker. It goes back with the result
  * (`spare`, or as the output's buffer when the output is a view of it): the pool reuses it.
+ * `given`: instead, the output is in a buffer of this worker's that it gives away (its output pool
+ * kept the job's buffer in exchange): that buffer moves as it is, the output a view of it, with no
+ * copy, and the pool reuses it in place of the job's.
  */
-export function transferList(result: WireResult, input?: ArrayBufferLike): ArrayBuffer[] {
+export function transferList(result: WireResult, input?: ArrayBufferLike, given = false): ArrayBuffer[] {
+  if (given && result.output.buffer instanceof ArrayBuffer) return [result.output.buffer];
   result.output = ownedBytes(result.output, input);
   const list = result.output.byteLength > 0 ? [result.output.buffer as ArrayBuffer] : [];
   if (input instanceof ArrayBuffer && input.byteLength > 0) {

@@ -57,9 +57,17 @@ async function handle(req: Request): Promise<void> {
       result === undefined
         ? undefined
         : { output: result.output, packed: packer.pack(result.findings), notes: result.notes };
+    // An output in one of this worker's buffers goes as it is, and the job's buffer, nothing here
+    // reading it any more, takes that one's place here (no copy of the output into it). The pool's
+    // thread then reuses the output's buffer as it would have the job's (jobs.ts reclaim).
+    const given =
+      result?.release !== undefined &&
+      input !== undefined &&
+      result.output.buffer !== input &&
+      outputs.adopt(input);
     port!.postMessage(
       { type: 'result', id: req.id, result: wire } satisfies Reply,
-      wire ? transferList(wire, input) : [],
+      wire ? transferList(wire, input, given) : [],
     );
     // The output was copied into the job's buffer, or moved (then detached: the pool ignores it).
     result?.release?.();

@@ -50,6 +50,24 @@ describe('OutputPool', () => {
     expect(pool.take(100 * KiB).buffer).not.toBe(a.buffer); // handed out, not free
   });
 
+  it('adopts a buffer nearly of a class size, and hands it out only for what it holds', () => {
+    const pool = new OutputPool();
+    const block = new ArrayBuffer(1024 * KiB - 2); // a line job's buffer
+    expect(pool.adopt(block)).toBe(true);
+    expect(pool.owns(block)).toBe(true);
+    expect(pool.adopt(block)).toBe(false); // already the pool's
+    expect(pool.take(1024 * KiB).buffer).not.toBe(block); // 2 bytes more than it holds
+    const b = pool.take(1024 * KiB - 2);
+    expect(b.buffer).toBe(block);
+    expect(b.byteLength).toBe(1024 * KiB - 2);
+    // Far short of its class (a HAR unit's 256 KiB + 2 rounds up to 320 KiB): not taken in.
+    expect(pool.adopt(new ArrayBuffer(256 * KiB + 2))).toBe(false);
+    expect(pool.adopt(new ArrayBuffer(0))).toBe(false);
+    // At most 8 free per class.
+    const many = Array.from({ length: 9 }, () => new ArrayBuffer(64 * KiB));
+    expect(many.map((m) => pool.adopt(m))).toEqual([...Array(8).fill(true), false]);
+  });
+
   it('keeps no buffer it did not make, and none of size 0 or over the pooled maximum', () => {
     const pool = new OutputPool();
     const foreign = new ArrayBuffer(64 * KiB);

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FindingPacker, FindingUnpacker } from '../../../src/batch/finding-pack.ts';
-import { runJob } from '../../../src/batch/jobs.ts';
+import { reclaim, runJob } from '../../../src/batch/jobs.ts';
 import { createWorkerPool } from '../../../src/batch/pool.ts';
 import type { AnyFinding, Finding } from '../../../src/model.ts';
 import { engineFromConfig } from '../../../src/pipeline/index.ts';
@@ -210,6 +210,57 @@ describe('redacted outputs from a worker', () => {
       }
       expect(longer).toContain(true);
       expect(longer).toContain(false);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("come back in the worker's buffer when it keeps the job's in exchange, reused here in its place", async () => {
+    const config = {
+      policies: ['default'],
+      ruleFiles: [],
+      key: Buffer.alloc(32, 7),
+      keyId: 't',
+      ephemeralKey: true,
+    };
+    const local = await engineFromConfig(config);
+    const pool = await createWorkerPool(
+      {
+        module: new URL('../../../src/pipeline/index.ts', import.meta.url).href,
+        exportName: 'engineFromConfig',
+        options: config,
+      },
+      1,
+    );
+    try {
+      const short = await jwsHS256({ sub: 'svc', iss: 'https://idp.example.com', exp: NOW() + 600 });
+      const source = { kind: 'file' as const, name: 'f.jsonl', line: 1 };
+      // As the line reader sends them: a buffer of its own, 2 bytes short of a 64 KiB class, moved.
+      const block = 128 * 1024 - 2;
+      let swapped = 0;
+      for (let k = 0; k < 6; k++) {
+        const text = Array.from({ length: 2000 }, (_, i) =>
+          i % 50 === k ? `{"auth":"Bearer ${short}"}\n` : `{"k":${k},"i":${i}}\n`,
+        ).join('');
+        const bytes = Buffer.from(new ArrayBuffer(block), 0, Buffer.byteLength(text));
+        bytes.write(text);
+        const expected = await runJob(local, { op: 'jsonl', bytes: Buffer.from(bytes), source });
+        const sent = bytes.buffer as ArrayBuffer;
+        const reused: ArrayBuffer[] = [];
+        const raw = await pool.run({ op: 'jsonl', bytes, source }, true);
+        expect(sent.byteLength).toBe(0); // moved to the worker
+        // The short token's placeholder is longer: the output cannot be written over the job's bytes.
+        expect(raw.output.length).toBeGreaterThan(text.length);
+        // The worker kept the job's buffer (no spare back) and gave the output's: reused here.
+        const kept = raw.spare === undefined;
+        if (kept) swapped++;
+        const got = reclaim(raw, sent, (b) => reused.push(b));
+        expect(Buffer.from(got.output).toString()).toBe(Buffer.from(expected.output).toString());
+        got.release?.();
+        expect(reused).toEqual([kept ? got.output.buffer : expect.any(ArrayBuffer)]);
+        if (kept) expect(reused[0]).toBe(got.output.buffer);
+      }
+      expect(swapped).toBeGreaterThan(3);
     } finally {
       await pool.close();
     }
