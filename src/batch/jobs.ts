@@ -5,7 +5,7 @@ import { isUtf8 } from 'node:buffer';
 import type { AnyFinding, SourceRef } from '../model.ts';
 import type { Engine, OutputOptions, RecordResult } from '../pipeline/types.ts';
 import { processHarEntries } from './har.ts';
-import type { HarBodySpan, UnitKind } from './json-splitter.ts';
+import type { UnitKind } from './json-splitter.ts';
 import type { OutputPool } from './output-pool.ts';
 
 export type Job =
