@@ -1,7 +1,7 @@
 // A pool of worker threads running jobs (executor.ts) in parallel, optionally with an engine in this
 // thread taking part. Workers start in the background: jobs never wait for them, since the thread's
 // own engine runs whatever no ready worker can take (all of it during the ~0.2-0.7 s a worker needs to
-// load its modules and build its engine). A ready worker gets a job while it has fewer than depthFor(job)
+// load its modules and build its engine). A ready worker gets a job while it has fewer than WORKER_QUEUE_DEPTH
 // queued; beyond that the job runs here, so this thread shares the engine work with the workers
 // instead of stacking up queues (on 2 cores: this thread and one worker, not three threads fighting
 // for two cores), unless the process has grown past LOCAL_RSS_LIMIT (then the job waits in a worker's
@@ -42,18 +42,17 @@ interface Slot {
 const WORKER_YOUNG_MB = 4;
 
 /**
- * Jobs queued on a ready worker before this thread runs the next one itself (with a local engine),
- * by the job's size. While this thread runs a job, the worker works through its queue alone.
- * Line jobs (1 MiB): 2. 3 ran the worker dry less often, but the bench's 2-thread medians did not
- * move while its peaks did (2-thread JSONL up to 269 MB, over the 256 MB bound).
- * HAR and JSON batches (256 KiB and less): 3, with a wider output window (scan.ts): this thread,
- * which also splits the JSON, then runs fewer of them itself (2-thread HAR 164-174 against 153-160
- * MB/s). 4 left this thread idle on HAR: the worker took all engine work.
+ * Jobs queued on a ready worker before this thread runs the next one itself (with a local engine).
+ * While this thread runs a job, the worker works through its queue alone.
+ * Line jobs (1 MiB) were held to 2 while 3 pushed 2-thread JSONL peaks over the 256 MB bound (up to
+ * 269 MB); since workers write outputs over their jobs' bytes or hand their own buffers back instead
+ * of copying (pool-protocol.ts), 3 peaks at 218-226 MB and runs 1211-1277 MB/s against 1153-1179
+ * with 2 (1 GiB JSONL, 2 cores, 4 runs each; 4: 1186-1294, main thread idler).
+ * HAR and JSON batches (256 KiB and less): 3 as well, with a wider output window (scan.ts): this
+ * thread, which also splits the JSON, then runs fewer of them itself. 4 left this thread idle on HAR
+ * (0.14-0.18 s, 260-272 MB/s against 268-283 with 3).
  */
-function depthFor(jobBytes: number): number {
-  return jobBytes > SMALL_JOB_BYTES ? 2 : 3;
-}
-const SMALL_JOB_BYTES = 256 * 1024;
+const WORKER_QUEUE_DEPTH = 3;
 
 /**
  * Above this resident size, this thread stops running jobs itself and leaves them to the workers: a
@@ -228,10 +227,10 @@ export async function createWorkerPool(
   // look busy.
   const queued = (s: Slot): number => s.sent - Atomics.load(s.done, 0);
 
-  /** A ready worker with room for a job of `jobBytes` (least busy first), or undefined. */
-  const withRoom = (jobBytes: number): Slot | undefined => {
+  /** A ready worker with room for a job (least busy first), or undefined. */
+  const withRoom = (): Slot | undefined => {
     let best: Slot | undefined;
-    let least = depthFor(jobBytes);
+    let least = WORKER_QUEUE_DEPTH;
     for (const s of slots) {
       if (s.dead || !s.ready) continue;
       const q = queued(s);
@@ -277,7 +276,7 @@ export async function createWorkerPool(
     check: () => allReady.then(() => undefined),
     run(job, owned = false) {
       if (failure !== undefined) return Promise.reject(failure);
-      const slot = withRoom(job.bytes.byteLength) ?? (local === undefined ? leastBusy() : overflow());
+      const slot = withRoom() ?? (local === undefined ? leastBusy() : overflow());
       if (slot === undefined) return runJob(local!, job, outputs);
       const [bytes, transfer] = movable(job.bytes, owned);
       return send(slot, { type: 'job', id: nextId++, job: { ...job, bytes } }, transfer);
