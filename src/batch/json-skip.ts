@@ -4,6 +4,7 @@
 // containers itself, as it does when the module says FALL_BACK.
 import { GLOBAL_WASM, instantiateWasm, type WasmApi } from '../util/wasm.ts';
 import { JSON_SKIP_WASM } from './json-skip-wasm.ts';
+import type { HarBodySpan } from './json-splitter.ts';
 
 /** Where json-skip.wat keeps what it reports (see its memory map). */
 const BODIES = 4096;
@@ -97,6 +98,17 @@ export class WasmSkip {
   /** How many strings the last container passed over noted; `noted(k)` is one of them. */
   get notedCount(): number {
     return this.words[RESULT / 4 + 2]!;
+  }
+
+  /** `noted(k)` as the splitter keeps it: for entry `index`, offsets plus `base`. */
+  notedSpan(k: number, index: number, base: number): HarBodySpan {
+    const w = BODIES / 4 + 3 * k;
+    return {
+      index,
+      field: this.words[w] === 2 ? 'text' : 'encoding',
+      start: this.words[w + 1]! - DATA + base,
+      end: this.words[w + 2]! - DATA + base,
+    };
   }
 
   noted(k: number): NotedString {

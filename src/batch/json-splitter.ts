@@ -686,11 +686,10 @@ export class JsonSplitter {
     this.line += wasm.lines;
     const lineStart = wasm.lineStart;
     if (lineStart >= 0) this.lineStart = lineStart + base;
+    // Noted strings go straight to `bodies` (skipContainer's go through skipBodies, kept until its
+    // walk succeeds): a container the module passed over is done.
     const n = wasm.notedCount;
-    for (let k = 0; k < n; k++) {
-      const b = wasm.noted(k);
-      this.skipBodies[this.skipBodyCount++] = { field: b.field, start: b.start + base, end: b.end + base };
-    }
+    for (let k = 0; k < n; k++) this.bodies.push(wasm.notedSpan(k, this.frames[3]!.count, base));
     return r + base;
   }
 
@@ -951,12 +950,11 @@ export class JsonSplitter {
       for (const b of this.bodies) {
         if (b.start >= f.lastEnd) rest.push(b);
         else if (b.start >= f.sliceStart && b.end <= f.lastEnd && b.index >= f.sliceFirst) {
-          spans.push({
-            index: b.index - f.sliceFirst,
-            field: b.field,
-            start: b.start - f.sliceStart,
-            end: b.end - f.sliceStart,
-          });
+          // Handed over with the batch and never looked at here again: made relative in place.
+          b.index -= f.sliceFirst;
+          b.start -= f.sliceStart;
+          b.end -= f.sliceStart;
+          spans.push(b);
         }
       }
       unit.harBodies = spans;
