@@ -60,12 +60,18 @@ export class WasmSkip {
   /**
    * A buffer of `size` bytes in the module's memory, starting with the `keep` bytes that were at
    * `from` in the previous one (every earlier buffer is invalid after this call: the memory may grow).
+   * Undefined, and the previous buffer still valid, when the memory cannot grow that far (4 GiB at
+   * most, or what the machine refuses): the caller goes on without the module.
    */
-  resize(size: number, from: number, keep: number): Buffer {
+  resize(size: number, from: number, keep: number): Buffer | undefined {
     const memory = this.exports.memory;
     const need = DATA + size + PAD;
     if (memory.buffer.byteLength < need) {
-      memory.grow(Math.ceil((need - memory.buffer.byteLength) / PAGE));
+      try {
+        memory.grow(Math.ceil((need - memory.buffer.byteLength) / PAGE));
+      } catch {
+        return undefined;
+      }
       this.words = new Int32Array(memory.buffer, 0, DATA / 4);
     }
     const data = Buffer.from(memory.buffer, DATA, size);

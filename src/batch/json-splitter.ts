@@ -257,7 +257,7 @@ export class JsonSplitter {
   /** How many of `skipBodies` the container being passed over holds (the array is reused). */
   private skipBodyCount = 0;
   /** The WebAssembly walk, whose memory then holds `data`; undefined: `skipContainer` only. */
-  private readonly wasm: WasmSkip | undefined;
+  private wasm: WasmSkip | undefined;
 
   constructor(events: SplitEvents, options: SplitterOptions) {
     this.events = events;
@@ -325,9 +325,12 @@ export class JsonSplitter {
       if (keep + chunk.length > this.data.length >> 1) {
         // Roomy, so that held bytes are moved to the front seldom (each move copies all of them).
         const size = Math.max(2 * (keep + chunk.length), MIN_BUFFER);
-        if (this.wasm !== undefined) {
-          this.data = this.wasm.resize(size, drop, keep);
+        const inWasm = this.wasm?.resize(size, drop, keep);
+        if (inWasm !== undefined) {
+          this.data = inWasm;
         } else {
+          // No module, or its memory cannot grow that far: from here on, the JavaScript walk.
+          this.wasm = undefined;
           const next = Buffer.allocUnsafeSlow(size);
           this.data.copy(next, 0, drop, this.len);
           this.data = next;

@@ -17,7 +17,7 @@ function skipper(): WasmSkip {
 /** `skip` over `text` placed at `pad` in the held bytes, with `end` at the end of what is held. */
 function skipAt(w: WasmSkip, text: string, pad: number, har = 0, held = Number.POSITIVE_INFINITY) {
   const bytes = Buffer.from(text);
-  const data = w.resize(pad + bytes.length + 64, 0, 0);
+  const data = w.resize(pad + bytes.length + 64, 0, 0)!;
   data.fill(0x20);
   bytes.copy(data, pad);
   const end = pad + Math.min(held, bytes.length);
@@ -132,5 +132,14 @@ describe('json-skip WebAssembly', () => {
     // Off the way to a body, an escaped key is only a key.
     const offWay = '{"request":{"k\\u0065y":1}}';
     expect(skipAt(w, offWay, 0, 1).r).toBe(offWay.length);
+  });
+
+  it('says so, and keeps what it holds, when its memory cannot grow that far', () => {
+    const w = skipper();
+    const held = w.resize(1024, 0, 0)!;
+    held.write('[1,2]');
+    expect(w.resize(5 * 1024 ** 3, 0, 5)).toBeUndefined(); // past the 4 GiB a module can have
+    expect(held.toString('latin1', 0, 5)).toBe('[1,2]');
+    expect(w.skip(0, 5, 0)).toBe(5);
   });
 });
