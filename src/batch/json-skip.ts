@@ -32,6 +32,15 @@ interface Exports {
 
 let compiled: object | null | undefined;
 
+/**
+ * Instances given back by splitters that ended, for the next ones: a folder of small JSON files
+ * would otherwise make a module instance and its memory per file (and each memory reserves address
+ * space until it is collected). Only a few, and none whose memory grew past FREE_MAX_BYTES.
+ */
+const free: WasmSkip[] = [];
+const FREE_MAX = 4;
+const FREE_MAX_BYTES = 16 * 1024 * 1024;
+
 function instantiate(wasm: WasmApi): Exports | null {
   if (compiled === undefined) {
     const bytes = Buffer.from(JSON_SKIP_WASM, 'base64');
@@ -50,11 +59,26 @@ export class WasmSkip {
     this.words = new Int32Array(exports.memory.buffer, 0, DATA / 4);
   }
 
-  /** One per splitter (it owns the memory the held bytes are in); undefined without WebAssembly SIMD. */
+  /** A new instance (it owns the memory the held bytes are in); undefined without WebAssembly SIMD. */
   static create(wasm: WasmApi | undefined = GLOBAL_WASM): WasmSkip | undefined {
     if (wasm === undefined) return undefined;
     const exports = instantiate(wasm);
     return exports === null ? undefined : new WasmSkip(exports);
+  }
+
+  /** One for a splitter: one a splitter gave back, else a new one. */
+  static acquire(): WasmSkip | undefined {
+    return free.pop() ?? WasmSkip.create();
+  }
+
+  /** Given back by a splitter that will not touch its memory again. */
+  release(): void {
+    if (
+      free.length < FREE_MAX &&
+      this.exports.memory.buffer.byteLength <= FREE_MAX_BYTES &&
+      !free.includes(this)
+    )
+      free.push(this);
   }
 
   /**

@@ -268,7 +268,7 @@ export class JsonSplitter {
     this.maskKey = options.maskKey ?? ((k) => k);
     this.harBodies = options.harBodies === true;
     this.alloc = options.alloc ?? ((n) => Buffer.allocUnsafeSlow(n));
-    this.wasm = options.wasm === false ? undefined : WasmSkip.create();
+    this.wasm = options.wasm === false ? undefined : WasmSkip.acquire();
     const root = newFrame();
     root.isRoot = true;
     root.split = true;
@@ -293,6 +293,20 @@ export class JsonSplitter {
   }
 
   end(): void {
+    try {
+      this.finish();
+    } finally {
+      this.releaseWasm();
+    }
+  }
+
+  /** The module's instance goes back for another splitter: nothing here reads `data` after the end. */
+  private releaseWasm(): void {
+    this.wasm?.release();
+    this.wasm = undefined;
+  }
+
+  private finish(): void {
     const end = this.base + this.len;
     switch (this.state) {
       case ST_DEAD:
@@ -1137,5 +1151,7 @@ export class JsonSplitter {
     this.events.invalid(info, this.emitLine);
     if (end > this.emitPos) this.events.rest(this.copy(this.emitPos, end));
     this.emitPos = end;
+    // Dead: what comes later goes to `rest` as it is, and `data` is never read again.
+    this.releaseWasm();
   }
 }

@@ -142,4 +142,14 @@ describe('json-skip WebAssembly', () => {
     expect(held.toString('latin1', 0, 5)).toBe('[1,2]');
     expect(w.skip(0, 5, 0)).toBe(5);
   });
+
+  it('is given back by a splitter that ended and taken again by the next, unless its memory grew large', () => {
+    const a = WasmSkip.acquire()!;
+    a.release();
+    const b = WasmSkip.acquire()!;
+    expect(b).toBe(a);
+    b.resize(64 * 1024 * 1024, 0, 0);
+    b.release();
+    expect(WasmSkip.acquire()).not.toBe(b);
+  });
 });
