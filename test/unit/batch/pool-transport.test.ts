@@ -163,24 +163,30 @@ describe('finding ids', () => {
   });
 });
 
+/** An engine in this thread and a pool of one worker building the same one. */
+async function engineAndPool() {
+  const config = {
+    policies: ['default'],
+    ruleFiles: [],
+    key: Buffer.alloc(32, 7),
+    keyId: 't',
+    ephemeralKey: true,
+  };
+  const local = await engineFromConfig(config);
+  const pool = await createWorkerPool(
+    {
+      module: new URL('../../../src/pipeline/index.ts', import.meta.url).href,
+      exportName: 'engineFromConfig',
+      options: config,
+    },
+    1,
+  );
+  return { local, pool };
+}
+
 describe('redacted outputs from a worker', () => {
   it('come back byte for byte while the worker reuses its output buffers, longer and shorter in turn', async () => {
-    const config = {
-      policies: ['default'],
-      ruleFiles: [],
-      key: Buffer.alloc(32, 7),
-      keyId: 't',
-      ephemeralKey: true,
-    };
-    const local = await engineFromConfig(config);
-    const pool = await createWorkerPool(
-      {
-        module: new URL('../../../src/pipeline/index.ts', import.meta.url).href,
-        exportName: 'engineFromConfig',
-        options: config,
-      },
-      1,
-    );
+    const { local, pool } = await engineAndPool();
     try {
       // A short token (its placeholder is longer: the output does not fit the job's buffer) and a long
       // one (it does, and goes back in it).
@@ -216,22 +222,7 @@ describe('redacted outputs from a worker', () => {
   });
 
   it("come back in the worker's buffer when it keeps the job's in exchange, reused here in its place", async () => {
-    const config = {
-      policies: ['default'],
-      ruleFiles: [],
-      key: Buffer.alloc(32, 7),
-      keyId: 't',
-      ephemeralKey: true,
-    };
-    const local = await engineFromConfig(config);
-    const pool = await createWorkerPool(
-      {
-        module: new URL('../../../src/pipeline/index.ts', import.meta.url).href,
-        exportName: 'engineFromConfig',
-        options: config,
-      },
-      1,
-    );
+    const { local, pool } = await engineAndPool();
     try {
       const short = await jwsHS256({ sub: 'svc', iss: 'https://idp.example.com', exp: NOW() + 600 });
       const source = { kind: 'file' as const, name: 'f.jsonl', line: 1 };
