@@ -115,7 +115,11 @@ describe.each([true, false])('base64 in base64 (prefilter %s)', (wasm) => {
     const three = b64(b64(b64(jwt)));
     for (const maxBase64Depth of [2, 3, 5]) {
       const r = scan(Buffer.from(`a ${three} b`), { maxBase64Depth });
-      expect(r).toEqual({ items: [], budgetExceeded: false, work: 0 });
+      // Nothing found and the budget kept. Not `work: 0`: the thrice-encoded text is random base64,
+      // and a needle turns up in it by chance (16 of 3,000 random tokens, each with work 2214), which
+      // failed CI once.
+      expect(r.items).toEqual([]);
+      expect(r.budgetExceeded).toBe(false);
     }
     const line = `x ${b64(b64(es))} ${three} ${es} ${b64(es)}`;
     const found = tokensOf(scan(Buffer.from(line)).items);
