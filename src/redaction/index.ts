@@ -68,7 +68,7 @@ export type ReplaceFn = (item: TokenItem) => string | null;
 export interface RedactionOutput {
   /** A buffer of exactly `n` bytes for the output, every one of which is written (default: a new one). */
   alloc?: (n: number) => Buffer;
-  /** `buf` may be overwritten: it is when the output never runs ahead of the input (see `overwrite`). */
+  /** `buf` may be overwritten: it is when the output never runs ahead of the input (see redactList). */
   inPlace?: boolean;
   /**
    * Filled with, per replaced item in input order, the offset in the input where it ends and the
@@ -120,24 +120,32 @@ function redactList(
     delta += pad;
     behind &&= delta <= 0;
   }
-  if (inPlace && behind) return overwrite(buf, texts, kept, pos, delta);
-  // Every byte of `out` is written below: kept spans and texts (latin1, one byte a character) add up
-  // to buf.length + delta.
-  const out = alloc(buf.length + delta);
+  // Over the input itself only when the output never ran ahead of it: each kept span then moves
+  // down or stays (copyWithin is a memmove) and each text ends before the next kept span starts, so
+  // no byte is overwritten before it is read. Else into a buffer of exactly the output's length.
+  const over = inPlace && behind;
+  const out = over ? Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength) : alloc(buf.length + delta);
+  const length = over ? buf.length + delta : out.length;
+  // Every byte of the output is written below: kept spans and texts (latin1, one byte a character)
+  // add up to buf.length + delta.
   let o = 0;
   for (let k = 0; k < texts.length; k++) {
-    const s = kept[2 * k]!;
-    const e = kept[2 * k + 1]!;
-    if (e > s) out.set(buf.subarray(s, e), o);
-    o += e - s;
+    o = keepSpan(out, buf, over, kept[2 * k]!, kept[2 * k + 1]!, o);
     o += out.write(texts[k]!, o, 'latin1');
   }
-  if (pos < buf.length) out.set(buf.subarray(pos), o);
+  o = keepSpan(out, buf, over, pos, buf.length, o);
   // Checked, not assumed: `out` may be a reused buffer (batch/output-pool.ts), and no byte of what it
   // held before may remain in an output. A mismatch is a bug; the record then fails closed (R6).
-  const written = o + Math.max(0, buf.length - pos);
-  if (written !== out.length) throw new Error(`redaction wrote ${written} of ${out.length} bytes`);
-  return out;
+  if (o !== length) throw new Error(`redaction wrote ${o} of ${length} bytes`);
+  return over ? out.subarray(0, length) : out;
+}
+
+/** `buf[s, e)` written at `o` of `out` (`over`: `out` is `buf` itself); the offset after it. */
+function keepSpan(out: Buffer, buf: Uint8Array, over: boolean, s: number, e: number, o: number): number {
+  if (e <= s) return o;
+  if (!over) out.set(buf.subarray(s, e), o);
+  else if (o !== s) out.copyWithin(o, s, e);
+  return o + e - s;
 }
 
 /**
@@ -153,35 +161,6 @@ export function applyRedactions(
   options?: RedactionOutput,
 ): Uint8Array | null {
   return redactList(buf, items, replace, suspect, false, options);
-}
-
-/**
- * The output written over the input, front to back: a view of `buf`. Only when, after every
- * replacement, the output ends at or before where the input it stands for ends (`behind`): each kept
- * span then moves down or stays (copyWithin is a memmove) and each text ends before the next kept span
- * starts, so no byte is overwritten before it is read.
- */
-function overwrite(
-  buf: Uint8Array,
-  texts: readonly string[],
-  kept: readonly number[],
-  pos: number,
-  delta: number,
-) {
-  const out = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  let o = 0;
-  for (let k = 0; k < texts.length; k++) {
-    const s = kept[2 * k]!;
-    const e = kept[2 * k + 1]!;
-    if (e > s && o !== s) out.copyWithin(o, s, e);
-    o += e - s;
-    o += out.write(texts[k]!, o, 'latin1');
-  }
-  if (pos < out.length) out.copyWithin(o, pos);
-  const written = o + Math.max(0, out.length - pos);
-  if (written !== out.length + delta)
-    throw new Error(`redaction wrote ${written} of ${out.length + delta} bytes`);
-  return out.subarray(0, written);
 }
 
 const B64RUN = new Uint8Array(256);
