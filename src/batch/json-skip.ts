@@ -1,8 +1,8 @@
 // The splitter's fast path in WebAssembly (json-skip.wat): the bytes the splitter holds live in the
 // module's memory, so that passing over a complete container is one call with no copy. Where the
-// runtime has no WebAssembly SIMD, `createWasmSkip` returns undefined and the splitter walks the
+// runtime has no WebAssembly SIMD, `WasmSkip.acquire` returns undefined and the splitter walks the
 // containers itself, as it does when the module says FALL_BACK.
-import { GLOBAL_WASM, instantiateWasm, type WasmApi } from '../util/wasm.ts';
+import { compileWasm, GLOBAL_WASM, type WasmApi } from '../util/wasm.ts';
 import { JSON_SKIP_WASM } from './json-skip-wasm.ts';
 import type { HarBodySpan } from './json-splitter.ts';
 
@@ -16,14 +16,6 @@ const PAGE = 65536;
 
 /** skip's answer when it leaves the container to the caller's own walk. */
 export const FALL_BACK = -2;
-
-/** A string `skip` noted on a HAR entry's way to its body. */
-export interface NotedString {
-  field: 'text' | 'encoding';
-  /** Offsets in the held bytes: the opening quote, and past the closing one. */
-  start: number;
-  end: number;
-}
 
 interface Exports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
@@ -42,10 +34,8 @@ const FREE_MAX = 4;
 const FREE_MAX_BYTES = 16 * 1024 * 1024;
 
 function instantiate(wasm: WasmApi): Exports | null {
-  if (compiled === undefined) {
-    const bytes = Buffer.from(JSON_SKIP_WASM, 'base64');
-    compiled = instantiateWasm(wasm, bytes) === null ? null : new wasm.Module(bytes);
-  }
+  // Compiled once per thread; null (the runtime refused it) is kept too.
+  if (compiled === undefined) compiled = compileWasm(wasm, Buffer.from(JSON_SKIP_WASM, 'base64'));
   if (compiled === null) return null;
   return new wasm.Instance(compiled).exports as Exports;
 }
@@ -106,8 +96,8 @@ export class WasmSkip {
   /**
    * Where the container opening at offset `start` of the held bytes ends (the offset after it), when
    * it is complete before `end` and valid; -1 when not; FALL_BACK when the caller must walk it.
-   * `har`: its level on a HAR entry's way to the body (0: none). After an end, `lines`, `lineStart`
-   * and `noted` tell what was in it.
+   * `har`: its level on a HAR entry's way to the body (0: none). After an end, `lines`, `lineStart`,
+   * `notedCount` and `notedSpan` tell what was in it.
    */
   skip(start: number, end: number, har: number): number {
     const r = this.exports.skip(DATA + start, DATA + end, har);
@@ -125,12 +115,15 @@ export class WasmSkip {
     return at < 0 ? -1 : at - DATA;
   }
 
-  /** How many strings the last container passed over noted; `noted(k)` is one of them. */
+  /** How many strings the last container passed over noted; `notedSpan(k, ...)` is one of them. */
   get notedCount(): number {
     return this.words[RESULT / 4 + 2]!;
   }
 
-  /** `noted(k)` as the splitter keeps it: for entry `index`, offsets plus `base`. */
+  /**
+   * The k-th string noted, as the splitter keeps it: for entry `index`, its field, and where it is
+   * (the opening quote, and past the closing one) as offsets in the held bytes plus `base`.
+   */
   notedSpan(k: number, index: number, base: number): HarBodySpan {
     const w = BODIES / 4 + 3 * k;
     return {
@@ -138,15 +131,6 @@ export class WasmSkip {
       field: this.words[w] === 2 ? 'text' : 'encoding',
       start: this.words[w + 1]! - DATA + base,
       end: this.words[w + 2]! - DATA + base,
-    };
-  }
-
-  noted(k: number): NotedString {
-    const w = BODIES / 4 + 3 * k;
-    return {
-      field: this.words[w] === 2 ? 'text' : 'encoding',
-      start: this.words[w + 1]! - DATA,
-      end: this.words[w + 2]! - DATA,
     };
   }
 }

@@ -13,11 +13,20 @@ export interface WasmApi {
 /** The runtime's WebAssembly, or undefined where there is none. */
 export const GLOBAL_WASM = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
+/** The compiled module, or null when the runtime rejects it (e.g. no SIMD): instantiate it as often as needed. */
+export function compileWasm(wasm: WasmApi, bytes: Uint8Array): object | null {
+  try {
+    return wasm.validate(bytes) ? new wasm.Module(bytes) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The instance's exports, or null when the runtime rejects the module (e.g. no SIMD). */
 export function instantiateWasm(wasm: WasmApi, bytes: Uint8Array): object | null {
+  const module = compileWasm(wasm, bytes);
   try {
-    if (!wasm.validate(bytes)) return null;
-    return new wasm.Instance(new wasm.Module(bytes)).exports;
+    return module === null ? null : new wasm.Instance(module).exports;
   } catch {
     return null;
   }

@@ -23,8 +23,8 @@ function skipAt(w: WasmSkip, text: string, pad: number, har = 0, held = Number.P
   const end = pad + Math.min(held, bytes.length);
   const r = w.skip(pad, end, har);
   const noted = Array.from({ length: r >= 0 ? w.notedCount : 0 }, (_, k) => {
-    const n = w.noted(k);
-    return { ...n, start: n.start - pad, end: n.end - pad };
+    const { field, start, end } = w.notedSpan(k, 0, -pad);
+    return { field, start, end };
   });
   return { r: r >= 0 ? r - pad : r, lines: w.lines, lineStart: w.lineStart - pad, noted };
 }
