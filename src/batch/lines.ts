@@ -14,6 +14,7 @@ import type { StreamSession } from './executor.ts';
 import type { FormatContext, FormatProcessor } from './format-context.ts';
 import { reclaim } from './jobs.ts';
 import { jsonDocumentProcessor } from './json-document.ts';
+import { SIZE_CLASS_STEP } from './output-pool.ts';
 
 const LF = 0x0a;
 /** Free block buffers kept for reuse by a file read in place. */
@@ -184,10 +185,10 @@ export async function readLinesInPlace(
   // one per block, so that neither memory nor the collector's work grows with the file.
   const free: ArrayBuffer[] = [];
   // A block's buffer, or one a worker gave back in its place (an output buffer, up to a 64 KiB size
-  // class larger: pool-protocol.ts): big enough for a block, and not much more.
+  // class larger: output-pool.ts, pool-protocol.ts): big enough for a block, and not much more.
   const reuse = (buffer: ArrayBuffer) => {
     const size = buffer.byteLength;
-    if (size >= blockBytes && size < blockBytes + 64 * 1024 && free.length < MAX_FREE_BLOCKS)
+    if (size >= blockBytes && size < blockBytes + SIZE_CLASS_STEP && free.length < MAX_FREE_BLOCKS)
       free.push(buffer);
   };
   /** A read in flight: the next block is read while this one is processed. */

@@ -15,7 +15,7 @@
 import type { OutputOptions } from '../pipeline/types.ts';
 
 /** Size classes are multiples of this. */
-const STEP = 64 * 1024;
+export const SIZE_CLASS_STEP = 64 * 1024;
 /** Larger outputs get a buffer of their own, not pooled. */
 const MAX_POOLED = 4 * 1024 * 1024;
 /** How far short of its class's size a buffer `adopt` takes in may be. */
@@ -23,9 +23,9 @@ const ADOPT_SLACK = 1024;
 /** Free buffers kept per size class. */
 const MAX_FREE = 8;
 
-/** The size class of `n` bytes: the multiple of STEP it rounds up to. */
+/** The size class of `n` bytes: the multiple of SIZE_CLASS_STEP it rounds up to. */
 function classOf(n: number): number {
-  return Math.ceil(n / STEP) * STEP;
+  return Math.ceil(n / SIZE_CLASS_STEP) * SIZE_CLASS_STEP;
 }
 
 export class OutputPool {

@@ -23,7 +23,8 @@ const sessions = new Map<number, StreamSession>();
 const packer = new FindingPacker();
 /**
  * A job's redacted output is written over its own bytes when it fits (text and lines), else into one
- * of these, then copied into the job's own buffer (below).
+ * of these, which then goes back in the job buffer's place, or is copied into the job's buffer when
+ * this pool cannot take that one in (below).
  */
 const outputs = new OutputPool();
 
