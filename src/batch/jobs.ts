@@ -155,12 +155,12 @@ async function asText(
 function framed(bytes: Uint8Array, open: number, close: number): Uint8Array | undefined {
   if (bytes.byteOffset < 1 || bytes.byteOffset + bytes.byteLength + 1 > bytes.buffer.byteLength)
     return undefined;
-  const around = new Uint8Array(bytes.buffer, bytes.byteOffset - 1, bytes.byteLength + 2);
+  const around = Buffer.from(bytes.buffer, bytes.byteOffset - 1, bytes.byteLength + 2);
   return around[0] === open && around[around.length - 1] === close ? around : undefined;
 }
 
 function wrap(bytes: Uint8Array, open: number, close: number): Uint8Array {
-  const out = new Uint8Array(bytes.length + 2);
+  const out = Buffer.allocUnsafe(bytes.length + 2);
   out[0] = open;
   out.set(bytes, 1);
   out[out.length - 1] = close;

@@ -107,7 +107,9 @@ export function jsonDocumentProcessor(ctx: FormatContext, options: JsonDocumentO
                   firstIndex: u.firstIndex,
                   at: u.offset,
                   har: options.har && u.kind === 'array' && u.pointer === '/log/entries',
-                  ...(u.harBodies !== undefined ? { bodies: base64Bodies(u.bytes, u.harBodies) } : {}),
+                  // Always there, undefined or not: every job of a document has one shape (a job
+                  // without the key had the worker's optimized code thrown out at each new file).
+                  bodies: u.harBodies !== undefined ? base64Bodies(u.bytes, u.harBodies) : undefined,
                 },
                 // The splitter copied the unit into a buffer of its own: a worker can take it as it is.
                 true,

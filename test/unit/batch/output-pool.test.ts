@@ -251,3 +251,54 @@ describe('processHarEntries with an output pool', () => {
     expect(next.buffer).not.toBe(r.output.buffer);
   });
 });
+
+describe('runJob: what the engine is given', () => {
+  // The engine searches its input with indexOf: memchr on a Buffer, an element-by-element loop on a
+  // plain Uint8Array. A JSON unit framed by its own braces, or wrapped in new ones, reaches it as a
+  // Buffer, like every other job (and one kind of array keeps its optimized code on one shape).
+  it('hands JSON units over as Buffers, framed in place or wrapped', async () => {
+    const real = await testEngine();
+    const seen: Uint8Array[] = [];
+    const engine: Engine = {
+      ...real,
+      processJson: (bytes, source, out) => {
+        seen.push(bytes);
+        return real.processJson(bytes, source, out);
+      },
+    };
+    const token = await jwsHS256({ sub: 'u', exp: NOW() + 3600 });
+    // Buffers of their own (not slices of Node's shared pool), so that which one the engine read is plain.
+    const own = (b: Uint8Array) => {
+      const copy = Buffer.allocUnsafeSlow(b.length);
+      copy.set(b);
+      return copy;
+    };
+    const doc = own(Buffer.from(`{"a":"${token}","b":1}`));
+    const unit = (bytes: Uint8Array) =>
+      runJob(engine, {
+        op: 'json',
+        bytes,
+        source: { kind: 'file', name: 'x.json' },
+        kind: 'object',
+        pointer: '',
+        firstIndex: 0,
+        har: false,
+        bodies: undefined,
+      });
+    // Framed: the unit's own braces sit on either side of it in its buffer.
+    const framed = await unit(doc.subarray(1, doc.length - 1));
+    // Wrapped: nothing around the unit's bytes.
+    const bare = own(doc.subarray(1, doc.length - 1));
+    const wrapped = await unit(bare);
+    expect(seen).toHaveLength(2);
+    for (const bytes of seen) expect(Buffer.isBuffer(bytes)).toBe(true);
+    expect(seen[0]!.buffer).toBe(doc.buffer);
+    expect(seen[1]!.buffer).not.toBe(doc.buffer);
+    expect(seen[1]!.buffer).not.toBe(bare.buffer);
+    for (const r of [framed, wrapped]) {
+      expect(r.findings).toHaveLength(1);
+      expect(Buffer.from(r.output).toString()).not.toContain(token);
+      expect(Buffer.from(r.output).toString()).toMatch(/^"a":".*","b":1$/);
+    }
+  });
+});
