@@ -245,6 +245,26 @@ export function jsonPaths(
   const plain: Plain | null =
     ends === undefined ? null : { starts: offsets, ends: new Float64Array(ends), k: 0 };
   const pointers: (string | undefined)[] = new Array(offsets.length).fill(undefined);
+  const next = walk(buf, offsets, pointers, plain);
+  if (next < 0) return { valid: false, pointers };
+  resolve(offsets, pointers, next, Number.POSITIVE_INFINITY, '');
+  return { valid: true, pointers };
+}
+
+/**
+ * The walk of jsonPaths: fills `pointers` and returns the first offset left to resolve (those past
+ * the root value), or -1 when the bytes are not one JSON value. Apart from jsonPaths for V8: a long
+ * walk is compiled while it runs (on-stack replacement), before the code after its loop has ever run
+ * and told V8 its types; that code, when it held a compare, a property read or an object literal,
+ * threw the optimized walk out at the end of every call (hundreds of times a scan, in every thread).
+ * The walk now ends in a test and a return, which need no such feedback, and jsonPaths is small.
+ */
+function walk(
+  buf: Uint8Array,
+  offsets: Float64Array,
+  pointers: (string | undefined)[],
+  plain: Plain | null,
+): number {
   const count = offsets.length;
   let next = 0; // next offset to resolve
   const stack: Frame[] = [];
@@ -260,22 +280,22 @@ export function jsonPaths(
       continue;
     }
     const top = depth === 0 ? undefined : stack[depth - 1]!;
-    if (top === undefined && seenRoot) return { valid: false, pointers };
+    if (top === undefined && seenRoot) return -1;
     // Offsets before this position that were not inside a value belong to the container.
     if (next < count && offsets[next]! < i)
       next = resolve(offsets, pointers, next, i, topPointer(buf, stack, depth));
     if (c === 0x2c) {
-      if (top === undefined) return { valid: false, pointers };
+      if (top === undefined) return -1;
       i++;
       continue;
     }
     if (c === 0x3a) {
-      if (top === undefined || top.array || top.expectKey) return { valid: false, pointers };
+      if (top === undefined || top.array || top.expectKey) return -1;
       i++;
       continue;
     }
     if (c === 0x7d || c === 0x5d) {
-      if (top === undefined || top.array !== (c === 0x5d)) return { valid: false, pointers };
+      if (top === undefined || top.array !== (c === 0x5d)) return -1;
       i++;
       if (next < count && offsets[next]! < i)
         next = resolve(offsets, pointers, next, i, topPointer(buf, stack, depth));
@@ -284,15 +304,15 @@ export function jsonPaths(
       continue;
     }
     if (top !== undefined && !top.array && top.expectKey) {
-      if (c !== 0x22) return { valid: false, pointers };
+      if (c !== 0x22) return -1;
       const end = stringEnd(buf, i, plain);
-      if (end < 0) return { valid: false, pointers };
+      if (end < 0) return -1;
       if (sawEscape) {
         let key: string;
         try {
           key = JSON.parse(Buffer.from(buf.buffer, buf.byteOffset + i, end - i).toString('utf8')) as string;
         } catch {
-          return { valid: false, pointers };
+          return -1;
         }
         top.key = key;
       } else {
@@ -349,15 +369,13 @@ export function jsonPaths(
       continue;
     }
     const end = c === 0x22 ? stringEnd(buf, i, plain) : scalarEnd(buf, i);
-    if (end < 0) return { valid: false, pointers };
+    if (end < 0) return -1;
     if (next < count && offsets[next]! < end)
       next = resolve(offsets, pointers, next, end, valuePointer(buf, stack, depth));
     i = end;
     afterValue(stack, depth);
   }
-  const valid = depth === 0 && seenRoot;
-  if (valid) resolve(offsets, pointers, next, Number.POSITIVE_INFINITY, '');
-  return { valid, pointers };
+  return seenRoot && !depth ? next : -1;
 }
 
 /** True when the bytes start like a JSON object or array (cheap pre-check before walking). */
