@@ -15,11 +15,13 @@
 // Printed: MB/s, the scan/engine ratio (overhead target <= 30%: ratio >= 70%), peak RSS
 // (target <= 256 MB) and the worker speed-up (target >= 1.7x on 2 cores) twice: over the 1-thread
 // scan, which already uses part of the second core (GC helper threads, file I/O threads), and over the
-// same 1-thread scan held to one core with taskset. Tokens sit in 2% of the JSONL lines and in 40% of
+// same 1-thread scan held to one core with taskset. And what the machine itself allows: two 1-thread
+// scans in two processes at once (nothing shared but the hardware and the kernel), against one core,
+// the ceiling for that speed-up on this work. Tokens sit in 2% of the JSONL lines and in 40% of
 // the HAR entries (half of whose bodies are base64): dense on purpose.
 // Run: node test/bench/scan.bench.ts   (BENCH_SCALE=0.05 for a quick run; BENCH_RUNS=3 runs each
 // measurement 3 times, interleaved, and prints the median and the range; part of `npm run bench`)
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
@@ -67,6 +69,9 @@ interface ChildResult {
   v8Cpu?: number;
   uvCpu?: number;
   workerCpu?: number;
+  /** When the timed span started and ended (ms since the epoch, this process's clock). */
+  startedAt: number;
+  endedAt: number;
 }
 
 interface CpuMark {
@@ -259,6 +264,63 @@ function runChild(args: Record<string, unknown>, oneCore = false): ChildResult {
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
 }
 
+/**
+ * Two 1-thread scan children at once, each on its own output, their timed scans started together
+ * (each says when its warm-up is done, and both are then told to go): what two fully independent
+ * processes get out of the machine, with nothing shared but the cores, caches, memory bandwidth and
+ * the kernel's file I/O. Their combined bytes over the time from the first start to the last end.
+ */
+async function runPair(args: Record<string, unknown>, outs: [string, string]): Promise<PairResult> {
+  const argvOf = (out: string) => [
+    ...CLI_NODE_FLAGS,
+    SELF,
+    '--child',
+    JSON.stringify({ ...args, out, barrier: true }),
+  ];
+  const children = outs.map((out) =>
+    spawn(process.execPath, argvOf(out), { stdio: ['pipe', 'pipe', 'pipe'] }),
+  );
+  let ready = 0;
+  const results = children.map(
+    (c) =>
+      new Promise<ChildResult>((resolve, reject) => {
+        let stdout = '';
+        let stderr = '';
+        c.stderr.on('data', (d: Buffer) => {
+          stderr += d.toString();
+        });
+        c.stdout.on('data', (d: Buffer) => {
+          const before = stdout;
+          stdout += d.toString();
+          if (!before.includes('ready\n') && stdout.includes('ready\n') && ++ready === children.length)
+            for (const other of children) other.stdin.write('go\n');
+        });
+        c.on('close', (code) => {
+          if (code !== 0) reject(new Error(`bench pair child failed (${JSON.stringify(args)}):\n${stderr}`));
+          else resolve(JSON.parse(stdout.trim().split('\n').pop()!) as ChildResult);
+        });
+      }),
+  );
+  const [a, b] = (await Promise.all(results)) as [ChildResult, ChildResult];
+  const start = Math.min(a.startedAt, b.startedAt);
+  const end = Math.max(a.endedAt, b.endedAt);
+  const overlap = Math.max(0, Math.min(a.endedAt, b.endedAt) - Math.max(a.startedAt, b.startedAt));
+  return {
+    bytes: a.bytes + b.bytes,
+    seconds: (end - start) / 1000,
+    overlap: overlap / (end - start),
+    findings: [a.findings, b.findings],
+  };
+}
+
+interface PairResult {
+  bytes: number;
+  seconds: number;
+  /** Share of the span both timed scans were running. */
+  overlap: number;
+  findings: [number, number];
+}
+
 async function child(args: {
   mode: 'engine' | 'scan';
   file: string;
@@ -266,6 +328,8 @@ async function child(args: {
   warm?: string;
   out?: string;
   workers?: number;
+  /** Says `ready` on stdout after the warm-up and starts the timed scan on a line from stdin. */
+  barrier?: boolean;
 }): Promise<void> {
   const config = engineConfig();
   if (args.mode === 'engine') {
@@ -274,10 +338,13 @@ async function child(args: {
     const mark = cpuMark();
     const t0 = performance.now();
     const findings = await replay(engine, calls);
-    const seconds = (performance.now() - t0) / 1000;
+    const t1 = performance.now();
+    const seconds = (t1 - t0) / 1000;
     const result: ChildResult = {
       bytes: statSync(args.file).size,
       seconds,
+      startedAt: performance.timeOrigin + t0,
+      endedAt: performance.timeOrigin + t1,
       maxRssBytes: process.resourceUsage().maxRSS * 1024,
       findings,
       ...cpuSince(mark),
@@ -314,6 +381,11 @@ async function child(args: {
     );
     rmSync(warmOut, { recursive: true, force: true });
   }
+  if (args.barrier) {
+    process.stdout.write('ready\n');
+    await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
+    process.stdin.pause();
+  }
   const mark = cpuMark();
   const started = performance.now();
   const report = await runScan(
@@ -324,6 +396,8 @@ async function child(args: {
   const result: ChildResult = {
     bytes: report.bytesRead,
     seconds: (performance.now() - started) / 1000,
+    startedAt: performance.timeOrigin + started,
+    endedAt: performance.timeOrigin + performance.now(),
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
     findings,
     ...cpuSince(mark),
@@ -464,6 +538,7 @@ export async function runScanBench(): Promise<void> {
       'input            size     engine MB/s  scan MB/s  scan/engine  peak RSS   2 workers MB/s  speed-up  peak RSS  load   1 core MB/s  speed-up\n',
     );
     const cpuRows: string[] = [];
+    const ceilingRows: string[] = [];
     for (const [name, file] of [
       ['JSONL export', jsonl],
       ['HAR', har],
@@ -474,6 +549,7 @@ export async function runScanBench(): Promise<void> {
       const one: ChildResult[] = [];
       const two: ChildResult[] = [];
       const pinned: ChildResult[] = [];
+      const pair: PairResult[] = [];
       for (let run = 0; run < RUNS; run++) {
         if (TASKSET) {
           pinned.push(runChild({ mode: 'scan', file, warm, out: join(dir, `out-p-${name.length}`) }, true));
@@ -486,6 +562,11 @@ export async function runScanBench(): Promise<void> {
         rmSync(join(dir, `out-2-${name.length}`), { recursive: true, force: true });
         if (one[run]!.findings !== two[run]!.findings)
           throw new Error(`findings differ: 1 worker ${one[run]!.findings}, 2 workers ${two[run]!.findings}`);
+        const outs: [string, string] = [join(dir, `out-a-${name.length}`), join(dir, `out-b-${name.length}`)];
+        pair.push(await runPair({ mode: 'scan', file, warm }, outs));
+        for (const out of outs) rmSync(out, { recursive: true, force: true });
+        if (pair[run]!.findings.some((n) => n !== one[run]!.findings))
+          throw new Error(`findings differ: 1 worker ${one[run]!.findings}, pair ${pair[run]!.findings}`);
       }
       // Ratios and speed-ups are taken within a run (same machine state), then the median.
       const ratio = one.map((o, i) => (mbps(o) / mbps(engine[i]!)) * 100);
@@ -498,6 +579,23 @@ export async function runScanBench(): Promise<void> {
       process.stdout.write(
         `${name.padEnd(15)}  ${mb(statSync(file).size).padStart(7)}  ${median(engine.map(mbps)).toFixed(1).padStart(11)}  ${median(one.map(mbps)).toFixed(1).padStart(9)}  ${`${median(ratio).toFixed(0)}%`.padStart(11)}  ${mb(Math.max(...one.map((o) => o.maxRssBytes))).padStart(8)}  ${median(two.map(mbps)).toFixed(1).padStart(14)}  ${`${median(speedUp).toFixed(2)}x`.padStart(8)}  ${mb(Math.max(...two.map((t) => t.maxRssBytes))).padStart(8)}  ${load.toFixed(2).padStart(4)}${pinnedCols}\n`,
       );
+      // Two independent 1-thread scans at once: the machine's own ceiling for using both cores on this
+      // work, against which the 2-thread scan's speed-up is to be read.
+      const pairMbps = pair.map((p) => p.bytes / 1e6 / p.seconds);
+      const ceiling = TASKSET ? pinned.map((p, i) => pairMbps[i]! / mbps(p)) : [];
+      const share = two.map((t, i) => (mbps(t) / pairMbps[i]!) * 100);
+      ceilingRows.push(
+        `${name.padEnd(15)}  ${median(pairMbps).toFixed(1).padStart(21)}  ${`${median(pair.map((p) => p.overlap * 100)).toFixed(0)}%`.padStart(8)}  ${TASKSET ? `${median(ceiling).toFixed(2)}x`.padStart(20) : '(no taskset)'.padStart(20)}  ${median(two.map(mbps)).toFixed(1).padStart(14)}  ${`${median(share).toFixed(0)}%`.padStart(18)}\n`,
+      );
+      if (RUNS > 1)
+        ceilingRows.push(
+          `${'  range'.padEnd(15)}  ${spread(pairMbps, 0).padStart(21)}  ${spread(
+            pair.map((p) => p.overlap * 100),
+            0,
+          ).padStart(
+            8,
+          )}  ${(TASKSET ? spread(ceiling, 2) : '').padStart(20)}  ${spread(two.map(mbps), 0).padStart(14)}  ${spread(share, 0).padStart(18)}\n`,
+        );
       // Where the scans' time goes (medians, CPU seconds): the engine replay's main thread, the scan's
       // main thread (engine + batch side, and how long it sat idle), and the scan's other threads.
       const sec = (xs: number[]) => median(xs).toFixed(2).padStart(9);
@@ -528,6 +626,13 @@ export async function runScanBench(): Promise<void> {
         );
       }
     }
+    process.stdout.write(
+      '\nBoth cores without threads: two 1-thread scans in two processes at once, timed scans started together (combined MB/s over the span from the first start to the last end; overlap: share of it both ran), against the 1-thread scan on one core (the speed-up two fully independent scans get: the ceiling for the 2-thread speed-up), and the 2-thread scan as a share of the pair\n',
+    );
+    process.stdout.write(
+      'input            2 processes, 1 thread   overlap  vs 1 core (ceiling)  2 threads MB/s  share of the pair\n',
+    );
+    for (const row of ceilingRows) process.stdout.write(row);
     process.stdout.write(
       '\nScans, CPU seconds over the timed span (medians): engine replay main thread; scan wall time, main thread CPU, main thread idle (event loop), main minus engine replay (batch side, and with 2 threads less the engine work the worker took), other threads, of which worker threads, V8 helper threads (GC and compiler) and libuv (file I/O); whole process\n',
     );
