@@ -47,6 +47,8 @@ import { CLI_NODE_FLAGS } from './cli-flags.ts';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 1));
+/** BENCH_VERBOSE=1: every child's figures on stderr as it ends. */
+const VERBOSE = process.env.BENCH_VERBOSE === '1';
 const JSONL_BYTES = Math.round(1024 ** 3 * SCALE);
 const HAR_BYTES = Math.round(300 * 1024 ** 2 * SCALE);
 const SELF = fileURLToPath(import.meta.url);
@@ -261,7 +263,14 @@ function runChild(args: Record<string, unknown>, oneCore = false): ChildResult {
     ? spawnSync('taskset', ['-c', '0', process.execPath, ...argv], { encoding: 'utf8', maxBuffer: 1 << 24 })
     : spawnSync(process.execPath, argv, { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`bench child failed (${JSON.stringify(args)}):\n${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
+  const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
+  if (VERBOSE) {
+    const cpu = `main ${result.mainCpu.toFixed(2)} idle ${result.mainIdle.toFixed(2)} process ${result.processCpu.toFixed(2)} v8 ${(result.v8Cpu ?? 0).toFixed(2)} uv ${(result.uvCpu ?? 0).toFixed(2)}`;
+    process.stderr.write(
+      `  ${String(args.mode)} ${String(args.workers ?? 1)}t${oneCore ? ' 1 core' : ''} ${String(args.file).split('/').pop()}: ${mbps(result).toFixed(0)} MB/s, ${cpu}\n`,
+    );
+  }
+  return result;
 }
 
 /**
