@@ -267,7 +267,7 @@ function runChild(args: Record<string, unknown>, oneCore = false): ChildResult {
   if (VERBOSE) {
     const cpu = `main ${result.mainCpu.toFixed(2)} idle ${result.mainIdle.toFixed(2)} process ${result.processCpu.toFixed(2)} v8 ${(result.v8Cpu ?? 0).toFixed(2)} uv ${(result.uvCpu ?? 0).toFixed(2)}`;
     process.stderr.write(
-      `  ${String(args.mode)} ${String(args.workers ?? 1)}t${oneCore ? ' 1 core' : ''} ${String(args.file).split('/').pop()}: ${mbps(result).toFixed(0)} MB/s, ${cpu}\n`,
+      `  ${String(args.mode)} ${String(args.workers ?? 1)}t${oneCore ? ' 1 core' : ''} ${String(args.file).split('/').pop()}: ${mbps(result).toFixed(0)} MB/s, peak RSS ${(result.maxRssBytes / 2 ** 20).toFixed(0)} MiB, ${cpu}\n`,
     );
   }
   return result;
