@@ -4,8 +4,7 @@
 // Tests talk to a real broker; nothing here mocks Kafka.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +22,7 @@ import {
   StreamProcessor,
   streamConfig,
 } from '../../src/stream/index.ts';
+import { tempDir } from '../helpers/temp.ts';
 
 suppressTimeoutNegativeWarning();
 
@@ -62,7 +62,7 @@ export function kafka(brokers: string): Kafka {
 
 /** A fingerprint key file (random, per run) and the environment-free way to pass it. */
 export function keyFile(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'jwt-redactor-stream-test-'));
+  const dir = tempDir('jwt-redactor-stream-test-');
   const file = join(dir, 'fingerprint.key');
   writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
   return file;

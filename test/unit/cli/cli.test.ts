@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../../helpers/temp.ts';
 import { humanClaims, jweRsaOaep, jwsRS256, k8sClaims, unsecured } from '../../helpers/tokens.ts';
 
 const BIN = fileURLToPath(new URL('../../../bin/jwt-redactor.js', import.meta.url));
@@ -26,7 +26,7 @@ let dir: string;
 beforeAll(async () => {
   k8s = await jwsRS256(k8sClaims());
   human = await jwsRS256(humanClaims());
-  dir = mkdtempSync(join(tmpdir(), 'jwtr-cli-'));
+  dir = tempDir('jwtr-cli-');
 });
 
 describe('the executable', () => {
@@ -165,7 +165,7 @@ describe('scan (the "done when" of the batch issue, through the command line)', 
   it('a folder with a HAR, a .tar.gz bundle and a JSON export: copies parse, differ only at tokens, re-scan finds nothing', async () => {
     const { execFileSync } = await import('node:child_process');
     const { mkdirSync, readdirSync } = await import('node:fs');
-    const root = mkdtempSync(join(tmpdir(), 'jwtr-scan-'));
+    const root = tempDir('jwtr-scan-');
     const bundle = join(root, 'bundle');
     mkdirSync(join(bundle, 'logs'), { recursive: true });
     const har = {

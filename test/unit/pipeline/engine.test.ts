@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportJWK } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../../src/model.ts';
 import { createFingerprinter } from '../../../src/redaction/index.ts';
 import { testEngine, text } from '../../helpers/engine.ts';
+import { tempDir } from '../../helpers/temp.ts';
 import {
   humanClaims,
   jweRsaOaep,
@@ -306,7 +306,7 @@ describe('JWE decryption with a user JWK set', () => {
   it('decrypts, then classifies the content; nested JWS inside JWE is judged', async () => {
     const k = await keys();
     const jwk = { ...(await exportJWK(k.rsaOaep.privateKey)), alg: 'RSA-OAEP-256', kid: 'dec-1' };
-    const dir = mkdtempSync(join(tmpdir(), 'jwtr-'));
+    const dir = tempDir('jwtr-');
     const file = join(dir, 'keys.json');
     writeFileSync(file, JSON.stringify({ keys: [jwk] }));
     const engine = await testEngine(['default'], file);

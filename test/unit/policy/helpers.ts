@@ -1,10 +1,10 @@
 // Shared by the policy tests: policy files in a temporary folder, decision inputs, error capture.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Classification, Risk, TimeStatus } from '../../../src/model.ts';
 import { type DecisionInput, loadPolicy, type Policy } from '../../../src/policy/index.ts';
 import { ConfigError } from '../../../src/util/errors.ts';
+import { tempDir } from '../../helpers/temp.ts';
 
 /** The categories patterns/claims.yaml defines, as the CLI would pass them. */
 export const KNOWN_CATEGORIES = [
@@ -29,7 +29,7 @@ export const KNOWN_CATEGORIES = [
 
 /** Writes `files` (relative path -> text) into a fresh folder and returns the folder. */
 export function policyDir(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'jwt-redactor-policy-'));
+  const dir = tempDir('jwt-redactor-policy-');
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, name)), { recursive: true });
     writeFileSync(join(dir, name), text);

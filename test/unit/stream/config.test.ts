@@ -1,7 +1,6 @@
 // `jwt-redactor stream` configuration: flags, JWT_REDACTOR_* variables and the --config file, each
 // error naming its field (exit 2), and no start without a fingerprint key.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -10,9 +9,10 @@ import '../../../src/cli/commands.ts';
 import { resolveOptions } from '../../../src/cli/options.ts';
 import { STREAM_OPTIONS, streamConfig } from '../../../src/stream/config.ts';
 import { ConfigError } from '../../../src/util/errors.ts';
+import { tempDir } from '../../helpers/temp.ts';
 
 const KEY = 'a'.repeat(64);
-const dir = mkdtempSync(join(tmpdir(), 'stream-config-'));
+const dir = tempDir('stream-config-');
 
 function file(name: string, content: string): string {
   const path = join(dir, name);

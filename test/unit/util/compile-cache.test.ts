@@ -1,10 +1,10 @@
 // The compile cache holds code V8 runs: it is used only in a folder nobody else can write.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, statSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, readdirSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defaultCacheDirectory, enableCompileCache } from '../../../src/util/compile-cache.ts';
+import { tempDir } from '../../helpers/temp.ts';
 
 const BIN = new URL('../../../bin/jwt-redactor.js', import.meta.url).pathname;
 
@@ -19,7 +19,7 @@ function recorder() {
 
 describe('compile cache', () => {
   it('creates a private folder under XDG_CACHE_HOME (or ~/.cache) and hands it to workers', () => {
-    const base = mkdtempSync(join(tmpdir(), 'jwtr-cc-'));
+    const base = tempDir('jwtr-cc-');
     const env: NodeJS.ProcessEnv = { XDG_CACHE_HOME: base };
     const { calls, enable } = recorder();
     const state = enableCompileCache(env, enable);
@@ -34,7 +34,7 @@ describe('compile cache', () => {
   });
 
   it('refuses a folder others can write, or a symlink in its place, and never calls Node then', () => {
-    const base = mkdtempSync(join(tmpdir(), 'jwtr-cc-'));
+    const base = tempDir('jwtr-cc-');
     mkdirSync(join(base, 'jwt-redactor', 'compile-cache'), { recursive: true, mode: 0o700 });
     chmodSync(join(base, 'jwt-redactor'), 0o777);
     const { calls, enable } = recorder();
@@ -43,8 +43,8 @@ describe('compile cache', () => {
       reason: `${join(base, 'jwt-redactor')} can be written by others`,
     });
 
-    const base2 = mkdtempSync(join(tmpdir(), 'jwtr-cc-'));
-    const elsewhere = mkdtempSync(join(tmpdir(), 'jwtr-cc-planted-'));
+    const base2 = tempDir('jwtr-cc-');
+    const elsewhere = tempDir('jwtr-cc-planted-');
     mkdirSync(join(base2, 'jwt-redactor'), { mode: 0o700 });
     symlinkSync(elsewhere, join(base2, 'jwt-redactor', 'compile-cache'));
     expect(enableCompileCache({ XDG_CACHE_HOME: base2 }, enable)).toMatchObject({
@@ -52,7 +52,7 @@ describe('compile cache', () => {
       reason: `${join(base2, 'jwt-redactor', 'compile-cache')} is not a directory`,
     });
 
-    const world = mkdtempSync(join(tmpdir(), 'jwtr-cc-'));
+    const world = tempDir('jwtr-cc-');
     chmodSync(world, 0o1777); // like /tmp as XDG_CACHE_HOME
     expect(enableCompileCache({ XDG_CACHE_HOME: world }, enable).enabled).toBe(false);
     expect(calls).toEqual([]);
@@ -80,7 +80,7 @@ describe('compile cache', () => {
   });
 
   it('is filled by the CLI on its first run, and not at all when disabled', () => {
-    const base = mkdtempSync(join(tmpdir(), 'jwtr-cc-'));
+    const base = tempDir('jwtr-cc-');
     const run = (extra: NodeJS.ProcessEnv) =>
       execFileSync(process.execPath, [BIN, '--help'], {
         env: { ...process.env, NODE_COMPILE_CACHE: '', XDG_CACHE_HOME: base, ...extra },
