@@ -7,11 +7,13 @@
 // findings back with the same keys in the same order, sharing the analysis parts between findings as
 // the engine itself does in the calling thread. Anything not of the exact expected shape (error
 // findings, a field the engine may add one day) travels as it is.
-// What differs per finding travels flat, as one array of strings and numbers (the source's key list
-// sent once per shape, like a template): structured cloning rebuilds an object or array per value
-// otherwise (a source object and an encoding array per finding), and the pool, which has the
-// ordered output, the writing and every other finding to see to, spent more on reading those back
-// than on anything else a worker's result asks of it.
+// What differs per finding travels flat, as one array of numbers (the source's key list sent once
+// per shape, like a template): structured cloning rebuilds an object or array per value otherwise (a
+// source object and an encoding array per finding), and the pool, which has the ordered output, the
+// writing and every other finding to see to, spent more on reading those back than on anything else
+// a worker's result asks of it. Strings go in a table beside it, each once per message (but ids,
+// which are all different): most of a finding's strings are the same as the last one's (its time,
+// file, pointer, context), and cloning made a new string of each, for every finding.
 import type { AnyFinding, Finding, SourceRef } from '../model.ts';
 
 /** A token's analysis: everything in a finding but id, time, source, token.encoding and token.context. */
@@ -34,19 +36,25 @@ interface Template {
 export interface PackedFindings {
   /** Templates first used in this message. */
   templates: [number, Template][];
-  /** Source shapes (a source's keys, in order) first used in this message. */
-  shapes: [number, string[]][];
+  /**
+   * Source shapes first used in this message: a source's keys, in order, and the type of the value
+   * under each (`s` string, `n` number), one letter a key.
+   */
+  shapes: [number, string[], string][];
+  /** The strings `flat` names by their index: each once, but finding ids, one a finding. */
+  strings: string[];
   /**
    * The findings, in order, flattened: per finding its template, id, time, source shape, the source's
-   * values (as many as the shape has keys), the number of encodings, the encodings, the context; or
-   * WHOLE, standing for the next finding of `whole`.
+   * values (as many as the shape has keys), the number of encodings, the encodings, the context, each
+   * string as its index in `strings`; or WHOLE, standing for the next finding of `whole`.
    */
-  flat: (string | number)[];
+  flat: Float64Array;
   /** Findings not of the expected shape, as they are. */
   whole: AnyFinding[];
 }
 
 const WHOLE = -1;
+const EMPTY = new Float64Array(0);
 
 /** A finding's keys, in order (then `inner` when it has one). */
 const KEYS = [
@@ -72,31 +80,66 @@ const MAX_SHAPES = 256;
 
 /** Worker side. */
 export class FindingPacker {
-  private readonly byHeader = new Map<object, { id: number; t: Template }[]>();
+  /** Templates by header object; with each, its token's keys (in order), listed once. */
+  private readonly byHeader = new Map<object, { id: number; t: Template; tokenKeys: string[] }[]>();
   private count = 0;
   private readonly shapes = new Map<string, Shape>();
   /** The shape the last finding had: most findings of a job have the same (compared key by key, no string). */
   private lastShape: Shape | undefined;
 
   pack(findings: readonly AnyFinding[]): PackedFindings {
-    const out: PackedFindings = { templates: [], shapes: [], flat: [], whole: [] };
-    const flat = out.flat;
+    const out: PackedFindings = { templates: [], shapes: [], strings: [], flat: EMPTY, whole: [] };
+    const { strings } = out;
+    // Numbers in a typed array: cloned as one block, and written without an array growing push by push.
+    let flat = new Float64Array(findings.length * 12 + 16);
+    let n = 0;
+    const indexOf = new Map<string, number>();
+    // The string last seen in each place of a finding (time, context, encoding, each source key) and
+    // its index: most findings repeat the last one's, which then costs a comparison, not a lookup.
+    const lastString: string[] = [];
+    const lastIndex: number[] = [];
+    const str = (v: string, place: number): number => {
+      if (lastString[place] === v) return lastIndex[place]!;
+      let i = indexOf.get(v);
+      if (i === undefined) {
+        i = strings.push(v) - 1;
+        indexOf.set(v, i);
+      }
+      lastString[place] = v;
+      lastIndex[place] = i;
+      return i;
+    };
     for (const f of findings) {
       const shape = 'token' in f ? this.shapeOf(f as Finding, out.shapes) : undefined;
       const id = shape !== undefined ? this.templateOf(f as Finding, out.templates) : undefined;
+      const encoding = shape !== undefined ? (f as Finding).token.encoding : [];
+      // Room for this finding's numbers: template, id, time, shape, values, count, encodings, context.
+      const room = 6 + (shape?.keys.length ?? 0) + encoding.length;
+      if (n + room > flat.length) {
+        const grown = new Float64Array(Math.max(flat.length * 2, n + room));
+        grown.set(flat.subarray(0, n));
+        flat = grown;
+      }
       if (shape === undefined || id === undefined) {
-        flat.push(WHOLE);
+        flat[n++] = WHOLE;
         out.whole.push(f);
         continue;
       }
       const { source, token } = f as Finding;
-      flat.push(id, f.id, f.time, shape.id);
-      for (const k of shape.keys) flat.push(source[k as keyof SourceRef]!);
-      const encoding = token.encoding;
-      flat.push(encoding.length);
-      for (const e of encoding) flat.push(e);
-      flat.push(token.context);
+      flat[n++] = id;
+      flat[n++] = strings.push(f.id) - 1;
+      flat[n++] = str(f.time, 0);
+      flat[n++] = shape.id;
+      const { keys, numbers } = shape;
+      for (let k = 0; k < keys.length; k++) {
+        const v = source[keys[k] as keyof SourceRef] as string | number;
+        flat[n++] = numbers & (1 << k) ? (v as number) : str(v as string, 3 + k);
+      }
+      flat[n++] = encoding.length;
+      for (const e of encoding) flat[n++] = str(e, 2);
+      flat[n++] = str(token.context, 1);
     }
+    out.flat = flat.slice(0, n);
     return out;
   }
 
@@ -104,7 +147,7 @@ export class FindingPacker {
    * The finding's source shape, when every value of its source, encodings and context are strings or
    * numbers (so they travel flat and come back the same); undefined otherwise.
    */
-  private shapeOf(f: Finding, fresh: [number, string[]][]): Shape | undefined {
+  private shapeOf(f: Finding, fresh: [number, string[], string][]): Shape | undefined {
     const { source, token } = f;
     if (typeof source !== 'object' || source === null || Object.getPrototypeOf(source) !== Object.prototype)
       return undefined;
@@ -113,19 +156,25 @@ export class FindingPacker {
     if (!Array.isArray(token.encoding)) return undefined;
     for (const e of token.encoding) if (typeof e !== 'string') return undefined;
     const keys = Object.keys(source);
-    for (const k of keys) {
-      const v = source[k as keyof SourceRef];
-      if (typeof v !== 'string' && typeof v !== 'number') return undefined;
+    if (keys.length > 30) return undefined;
+    // Bit k set: the k-th value is a number (else a string).
+    let numbers = 0;
+    for (let k = 0; k < keys.length; k++) {
+      const v = source[keys[k] as keyof SourceRef];
+      if (typeof v === 'number') numbers |= 1 << k;
+      else if (typeof v !== 'string') return undefined;
     }
     const last = this.lastShape;
-    if (last !== undefined && sameKeys(keys, last.keys)) return last;
-    const sig = keys.join(',');
+    if (last !== undefined && last.numbers === numbers && sameKeys(keys, last.keys)) return last;
+    let types = '';
+    for (let k = 0; k < keys.length; k++) types += numbers & (1 << k) ? 'n' : 's';
+    const sig = `${types}:${keys.join(',')}`;
     let shape = this.shapes.get(sig);
     if (shape === undefined) {
       if (this.shapes.size >= MAX_SHAPES) return undefined;
-      shape = { id: this.shapes.size, keys };
+      shape = { id: this.shapes.size, keys, types, numbers };
       this.shapes.set(sig, shape);
-      fresh.push([shape.id, keys]);
+      fresh.push([shape.id, keys, types]);
     }
     this.lastShape = shape;
     return shape;
@@ -137,7 +186,7 @@ export class FindingPacker {
     if (!(keys.length === KEYS.length || inner) || !sameKeys(keys, KEYS, KEYS.length)) return undefined;
     if (typeof f.header !== 'object' || f.header === null) return undefined;
     const known = this.byHeader.get(f.header);
-    for (const c of known ?? []) if (sameAnalysis(c.t, f)) return c.id;
+    for (const c of known ?? []) if (sameAnalysis(c.t, c.tokenKeys, f)) return c.id;
     if (this.count >= MAX_TEMPLATES) return undefined;
     const t: Template = {
       schema: f.schema,
@@ -154,18 +203,26 @@ export class FindingPacker {
     };
     if (f.inner !== undefined) t.inner = f.inner;
     const id = this.count++;
-    if (known === undefined) this.byHeader.set(f.header, [{ id, t }]);
-    else known.push({ id, t });
+    const tokenKeys = Object.keys(f.token);
+    if (known === undefined) this.byHeader.set(f.header, [{ id, t, tokenKeys }]);
+    else known.push({ id, t, tokenKeys });
     fresh.push([id, t]);
     return id;
   }
 }
 
-/** A source's keys, numbered per worker. */
+/** A source's keys and the types of their values, numbered per worker. */
 interface Shape {
   id: number;
   keys: string[];
+  /** One letter a key: `s` string, `n` number. */
+  types: string;
+  /** The same as bits: bit k set when the k-th value is a number. */
+  numbers: number;
 }
+
+/** `s`: a string value in a shape's types. */
+const S = 0x73;
 
 /** The first `n` of `a` are `b`'s (all of them, and as many, without `n`). */
 function sameKeys(a: readonly string[], b: readonly string[], n?: number): boolean {
@@ -177,7 +234,7 @@ function sameKeys(a: readonly string[], b: readonly string[], n?: number): boole
   return true;
 }
 
-function sameAnalysis(t: Template, f: Finding): boolean {
+function sameAnalysis(t: Template, tokenKeys: readonly string[], f: Finding): boolean {
   return (
     t.schema === f.schema &&
     t.rule === f.rule &&
@@ -190,13 +247,12 @@ function sameAnalysis(t: Template, f: Finding): boolean {
     t.risks === f.risks &&
     t.frameworks === f.frameworks &&
     t.inner === f.inner &&
-    sameTokenBase(t.token, f.token)
+    sameTokenBase(t.token, tokenKeys, f.token)
   );
 }
 
 /** Same keys in the same order, same values but for encoding and context (scalars, compared as such). */
-function sameTokenBase(a: Finding['token'], b: Finding['token']): boolean {
-  const ka = Object.keys(a);
+function sameTokenBase(a: Finding['token'], ka: readonly string[], b: Finding['token']): boolean {
   const kb = Object.keys(b);
   if (ka.length !== kb.length) return false;
   for (let i = 0; i < ka.length; i++) {
@@ -213,33 +269,52 @@ function sameTokenBase(a: Finding['token'], b: Finding['token']): boolean {
 /** Pool side, one per worker (templates are numbered per worker, and arrive before their first use). */
 export class FindingUnpacker {
   private readonly templates = new Map<number, Template>();
-  private readonly shapes = new Map<number, string[]>();
+  private readonly shapes = new Map<number, { keys: string[]; types: string }>();
 
   unpack(packed: PackedFindings): AnyFinding[] {
     for (const [id, t] of packed.templates) this.templates.set(id, t);
-    for (const [id, keys] of packed.shapes) this.shapes.set(id, keys);
-    const { flat, whole } = packed;
+    for (const [id, keys, types] of packed.shapes) this.shapes.set(id, { keys, types });
+    const { flat, strings, whole } = packed;
+    const str = (i: number): string => {
+      const v = strings[i];
+      if (v === undefined) throw new Error('packed findings: a string index out of range');
+      return v;
+    };
     const out: AnyFinding[] = [];
     let w = 0;
     for (let i = 0; i < flat.length; ) {
-      const tid = flat[i++] as number;
+      const tid = flat[i++]!;
+      if (tid !== WHOLE && !Number.isInteger(tid)) throw new Error('packed findings: not a template number');
       if (tid === WHOLE) {
         const f = whole[w++];
         if (f === undefined) throw new Error('packed findings: fewer whole findings than marked');
         out.push(f);
         continue;
       }
-      const id = flat[i++] as string;
-      const time = flat[i++] as string;
-      const keys = this.shapes.get(flat[i++] as number);
-      if (keys === undefined) throw new Error('packed findings: a source shape never arrived');
+      const id = str(flat[i++]!);
+      const time = str(flat[i++]!);
+      const shape = this.shapes.get(flat[i++]!);
+      if (shape === undefined) throw new Error('packed findings: a source shape never arrived');
+      const { keys, types } = shape;
       const source: Record<string, string | number> = {};
-      for (const k of keys) source[k] = flat[i++]!;
-      const n = flat[i++] as number;
-      const encoding = flat.slice(i, i + n) as Finding['token']['encoding'];
-      i += n;
-      const context = flat[i++] as Finding['token']['context'];
-      out.push(this.build(tid, id, time, source as unknown as SourceRef, encoding, context));
+      for (let k = 0; k < keys.length; k++) {
+        const v = flat[i++]!;
+        source[keys[k]!] = types.charCodeAt(k) === S ? str(v) : v;
+      }
+      const n = flat[i++]!;
+      const encoding: string[] = [];
+      for (let e = 0; e < n; e++) encoding.push(str(flat[i++]!));
+      const context = str(flat[i++]!) as Finding['token']['context'];
+      out.push(
+        this.build(
+          tid,
+          id,
+          time,
+          source as unknown as SourceRef,
+          encoding as Finding['token']['encoding'],
+          context,
+        ),
+      );
     }
     if (w !== whole.length) throw new Error('packed findings: more whole findings than marked');
     return out;

@@ -2,8 +2,10 @@
 // (`npm run bench:kafka` runs the Kafka pipeline benchmark against a broker it starts.)
 import { existsSync } from 'node:fs';
 import { runEngineBench } from './engine.bench.ts';
+import { runFindingPackBench } from './finding-pack.bench.ts';
 
 await runEngineBench();
+await runFindingPackBench();
 const scanBench = new URL('./scan.bench.ts', import.meta.url);
 if (existsSync(scanBench)) {
   const mod = (await import(scanBench.href)) as { runScanBench?: () => Promise<void> };

@@ -170,23 +170,27 @@ async function writeAll(
 }
 
 /** JSONL log export: one token in about 1% of the lines, as a header, a query string or a field. */
+/** The i-th line of the generated JSONL export (a token in 2 lines of 100), newline included. */
+export function jsonlLine(i: number, toks: string[]): string {
+  const rec: Record<string, unknown> = {
+    ts: `2024-05-01T10:${String(i % 60).padStart(2, '0')}:00.${i % 1000}Z`,
+    level: i % 17 === 0 ? 'warn' : 'info',
+    msg: `request ${i} served`,
+    path: `/api/v1/items/${i % 9973}`,
+    user: `user-${i % 5003}`,
+    trace: `4bf92f3577b34da6a3ce929d${(i % 65536).toString(16).padStart(8, '0')}`,
+    dur_ms: i % 250,
+  };
+  if (i % 100 === 7) rec.authorization = `Bearer ${toks[i % toks.length]}`;
+  if (i % 100 === 57) rec.url = `https://api.example.com/cb?id_token=${toks[(i + 1) % toks.length]}&state=x`;
+  return `${JSON.stringify(rec)}\n`;
+}
+
 export async function makeJsonl(path: string, size: number, toks: string[]): Promise<void> {
   await writeAll(path, async (write) => {
     let written = 0;
     for (let i = 0; written < size; i++) {
-      const rec: Record<string, unknown> = {
-        ts: `2024-05-01T10:${String(i % 60).padStart(2, '0')}:00.${i % 1000}Z`,
-        level: i % 17 === 0 ? 'warn' : 'info',
-        msg: `request ${i} served`,
-        path: `/api/v1/items/${i % 9973}`,
-        user: `user-${i % 5003}`,
-        trace: `4bf92f3577b34da6a3ce929d${(i % 65536).toString(16).padStart(8, '0')}`,
-        dur_ms: i % 250,
-      };
-      if (i % 100 === 7) rec.authorization = `Bearer ${toks[i % toks.length]}`;
-      if (i % 100 === 57)
-        rec.url = `https://api.example.com/cb?id_token=${toks[(i + 1) % toks.length]}&state=x`;
-      const line = `${JSON.stringify(rec)}\n`;
+      const line = jsonlLine(i, toks);
       written += line.length;
       await write(line);
     }

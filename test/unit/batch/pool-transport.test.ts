@@ -64,18 +64,33 @@ describe('findings between a worker and the pool', () => {
     expect(same[1]!.token).not.toBe(same[0]!.token);
   });
 
-  it('travel flat: strings and numbers only, each source shape sent once, sources rebuilt key for key', async () => {
-    const findings = (await realFindings()).filter((f) => 'token' in f);
+  it('travel flat: numbers in one typed array and a table of strings, each string and source shape sent once, sources rebuilt key for key', async () => {
+    const findings = (await realFindings()).filter((f): f is Finding => 'token' in f);
     const packer = new FindingPacker();
     const unpacker = new FindingUnpacker();
     const first = packer.pack(findings.slice(0, 10));
     const second = packer.pack(findings.slice(10));
-    for (const m of [first, second]) {
+    for (const [m, part] of [
+      [first, findings.slice(0, 10)],
+      [second, findings.slice(10)],
+    ] as const) {
       expect(m.whole).toEqual([]);
-      for (const v of m.flat) expect(['string', 'number']).toContain(typeof v);
+      expect(m.flat).toBeInstanceOf(Float64Array);
+      expect(m.flat.byteLength).toBe(m.flat.buffer.byteLength); // no spare room goes along
+      // Every finding's id, and each other string once (its time, file name, pointers, contexts).
+      const others = new Set(
+        part.flatMap((f) => [
+          f.time,
+          f.token.context,
+          ...f.token.encoding,
+          ...Object.values(f.source).filter((v) => typeof v === 'string'),
+        ]),
+      );
+      expect(m.strings).toHaveLength(part.length + others.size);
+      expect(new Set(m.strings.filter((x) => !part.some((f) => f.id === x)))).toEqual(others);
     }
     // One shape of source here ({kind, name, line} plus the pointer of a JSON line): each sent once.
-    const shapes = [...first.shapes, ...second.shapes].map(([, keys]) => keys.join(','));
+    const shapes = [...first.shapes, ...second.shapes].map(([, keys, types]) => `${types}:${keys.join(',')}`);
     expect(new Set(shapes).size).toBe(shapes.length);
     expect(second.shapes.every(([, keys]) => !first.shapes.some(([, k]) => k.join() === keys.join()))).toBe(
       true,
@@ -116,6 +131,32 @@ describe('findings between a worker and the pool', () => {
     const back = new FindingUnpacker().unpack(wire(new FindingPacker().pack(list)));
     expect(back.map((f) => Object.keys(f.source))).toEqual(list.map((f) => Object.keys(f.source)));
     expect(back.map((f) => f.source)).toStrictEqual(list.map((f) => f.source));
+  });
+
+  it('keep the type of each source value: the same keys with a number or a string are two shapes', async () => {
+    const [a] = (await realFindings()).filter((f): f is Finding => 'token' in f);
+    const sources = [
+      { kind: 'kafka', name: 't', offset: 7 },
+      { kind: 'kafka', name: 't', offset: '7' },
+      { kind: 'kafka', name: 7, offset: 't' },
+      { kind: 'kafka', name: 't', offset: 7 },
+      { kind: 'kafka', name: 't', offset: -0 },
+      { kind: 'kafka', name: 't', offset: 2 ** 53 + 2 },
+      { kind: 'kafka', name: 't', offset: 0.5 },
+    ];
+    const list = sources.map((source) => ({ ...a!, source }) as unknown as AnyFinding);
+    const packed = new FindingPacker().pack(list);
+    expect(packed.shapes.map(([, , types]) => types)).toEqual(['ssn', 'sss', 'sns']);
+    const back = new FindingUnpacker().unpack(wire(packed));
+    expect(back.map((f) => f.source)).toStrictEqual(sources);
+    expect(Object.is((back[4]!.source as unknown as { offset: number }).offset, -0)).toBe(true);
+  });
+
+  it('refuse a message whose string indexes do not fit its table', async () => {
+    const [a] = (await realFindings()).filter((f): f is Finding => 'token' in f);
+    const packed = new FindingPacker().pack([a!]);
+    packed.strings.pop();
+    expect(() => new FindingUnpacker().unpack(wire(packed))).toThrow(/string index/);
   });
 
   it('travel whole when their shape is not the one expected', () => {
