@@ -318,12 +318,24 @@ async function runPair(args: Record<string, unknown>, outs: [string, string]): P
   const start = Math.min(a.startedAt, b.startedAt);
   const end = Math.max(a.endedAt, b.endedAt);
   const overlap = Math.max(0, Math.min(a.endedAt, b.endedAt) - Math.max(a.startedAt, b.startedAt));
-  return {
+  const pair: PairResult = {
     bytes: a.bytes + b.bytes,
     seconds: (end - start) / 1000,
     overlap: overlap / (end - start),
     findings: [a.findings, b.findings],
   };
+  if (VERBOSE) {
+    const each = [a, b]
+      .map(
+        (r) =>
+          `${mbps(r).toFixed(0)} MB/s (peak RSS ${(r.maxRssBytes / 2 ** 20).toFixed(0)} MiB, uv ${(r.uvCpu ?? 0).toFixed(2)})`,
+      )
+      .join(' + ');
+    process.stderr.write(
+      `  pair of 1t ${String(args.file).split('/').pop()}: ${(pair.bytes / 1e6 / pair.seconds).toFixed(0)} MB/s, overlap ${(pair.overlap * 100).toFixed(0)}%: ${each}\n`,
+    );
+  }
+  return pair;
 }
 
 interface PairResult {
