@@ -73,6 +73,8 @@ const KEYS = [
   'frameworks',
   'action',
 ];
+/** The same, for a finding with an inner (nested) token. */
+const KEYS_INNER = [...KEYS, 'inner'];
 /** Templates a worker keeps; past that, findings travel whole. */
 const MAX_TEMPLATES = 4096;
 /** Source shapes a worker keeps (the engine makes a handful); past that, findings travel whole. */
@@ -155,6 +157,18 @@ export class FindingPacker {
     if (typeof token !== 'object' || token === null || typeof token.context !== 'string') return undefined;
     if (!Array.isArray(token.encoding)) return undefined;
     for (const e of token.encoding) if (typeof e !== 'string') return undefined;
+    const last = this.lastShape;
+    if (last !== undefined && keysAre(source, last.keys)) {
+      // Most findings of a job have the last one's source keys: checked key by key as they are listed,
+      // without an array of them made for each finding.
+      let numbers = 0;
+      for (let k = 0; k < last.keys.length; k++) {
+        const v = source[last.keys[k] as keyof SourceRef];
+        if (typeof v === 'number') numbers |= 1 << k;
+        else if (typeof v !== 'string') return undefined;
+      }
+      if (numbers === last.numbers) return last;
+    }
     const keys = Object.keys(source);
     if (keys.length > 30) return undefined;
     // Bit k set: the k-th value is a number (else a string).
@@ -164,8 +178,6 @@ export class FindingPacker {
       if (typeof v === 'number') numbers |= 1 << k;
       else if (typeof v !== 'string') return undefined;
     }
-    const last = this.lastShape;
-    if (last !== undefined && last.numbers === numbers && sameKeys(keys, last.keys)) return last;
     let types = '';
     for (let k = 0; k < keys.length; k++) types += numbers & (1 << k) ? 'n' : 's';
     const sig = `${types}:${keys.join(',')}`;
@@ -181,9 +193,7 @@ export class FindingPacker {
   }
 
   private templateOf(f: Finding, fresh: [number, Template][]): number | undefined {
-    const keys = Object.keys(f);
-    const inner = keys.length === KEYS.length + 1 && keys[KEYS.length] === 'inner';
-    if (!(keys.length === KEYS.length || inner) || !sameKeys(keys, KEYS, KEYS.length)) return undefined;
+    if (!keysAre(f, f.inner === undefined ? KEYS : KEYS_INNER)) return undefined;
     if (typeof f.header !== 'object' || f.header === null) return undefined;
     const known = this.byHeader.get(f.header);
     for (const c of known ?? []) if (sameAnalysis(c.t, c.tokenKeys, f)) return c.id;
@@ -224,16 +234,6 @@ interface Shape {
 /** `s`: a string value in a shape's types. */
 const S = 0x73;
 
-/** The first `n` of `a` are `b`'s (all of them, and as many, without `n`). */
-function sameKeys(a: readonly string[], b: readonly string[], n?: number): boolean {
-  if (n === undefined) {
-    if (a.length !== b.length) return false;
-    n = a.length;
-  }
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 function sameAnalysis(t: Template, tokenKeys: readonly string[], f: Finding): boolean {
   return (
     t.schema === f.schema &&
@@ -253,17 +253,29 @@ function sameAnalysis(t: Template, tokenKeys: readonly string[], f: Finding): bo
 
 /** Same keys in the same order, same values but for encoding and context (scalars, compared as such). */
 function sameTokenBase(a: Finding['token'], ka: readonly string[], b: Finding['token']): boolean {
-  const kb = Object.keys(b);
-  if (ka.length !== kb.length) return false;
-  for (let i = 0; i < ka.length; i++) {
-    const k = ka[i]!;
-    if (k !== kb[i]) return false;
+  let i = 0;
+  for (const k in b) {
+    if (k !== ka[i]) return false;
+    i++;
     if (k === 'encoding' || k === 'context') continue;
     const va = (a as unknown as Record<string, unknown>)[k];
     if (va !== (b as unknown as Record<string, unknown>)[k] || (typeof va === 'object' && va !== null))
       return false;
   }
-  return 'encoding' in a && 'context' in a;
+  return i === ka.length && 'encoding' in a && 'context' in a;
+}
+
+/**
+ * `o`'s enumerable keys, own and inherited, are `keys`, in that order: its own keys are exactly those
+ * (an inherited one makes it differ, and the finding then travels whole). No array is made.
+ */
+function keysAre(o: object, keys: readonly string[]): boolean {
+  let i = 0;
+  for (const k in o) {
+    if (k !== keys[i]) return false;
+    i++;
+  }
+  return i === keys.length;
 }
 
 /** Pool side, one per worker (templates are numbered per worker, and arrive before their first use). */
