@@ -1,5 +1,5 @@
 // A pool of worker threads running jobs (executor.ts) in parallel, optionally with an engine in this
-// thread taking part. Workers start in the background: jobs never wait for them, since the thread's
+// thread taking part (which then runs every job under LOCAL_JOB_BYTES itself). Workers start in the background: jobs never wait for them, since the thread's
 // own engine runs whatever no ready worker can take (all of it during the ~0.2-0.7 s a worker needs to
 // load its modules and build its engine). A ready worker gets a job while it has fewer than WORKER_QUEUE_DEPTH
 // queued; beyond that the job runs here, so this thread shares the engine work with the workers
@@ -53,6 +53,13 @@ const WORKER_YOUNG_MB = 4;
  * (0.14-0.18 s, 260-272 MB/s against 268-283 with 3).
  */
 const WORKER_QUEUE_DEPTH = 3;
+
+/**
+ * Jobs smaller than this run here when this thread has an engine: moving them costs more than they
+ * take (a HAR's head and tail, a JSON document's small members), and each kind of job a worker
+ * meets only now and then makes it compile its code again.
+ */
+const LOCAL_JOB_BYTES = 4096;
 
 /**
  * Above this resident size, this thread stops running jobs itself and leaves them to the workers: a
@@ -278,6 +285,7 @@ export async function createWorkerPool(
     check: () => allReady.then(() => undefined),
     run(job, owned = false) {
       if (failure !== undefined) return Promise.reject(failure);
+      if (local !== undefined && job.bytes.byteLength < LOCAL_JOB_BYTES) return runJob(local, job, outputs);
       const slot = withRoom() ?? (local === undefined ? leastBusy() : overflow());
       if (slot === undefined) return runJob(local!, job, outputs);
       const [bytes, transfer] = movable(job.bytes, owned);

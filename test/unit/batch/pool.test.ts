@@ -78,6 +78,31 @@ describe('scan with worker threads', () => {
     }
   });
 
+  it('runs a job under 4 KiB in this thread, and a larger one on an idle worker', async () => {
+    const calls: string[] = [];
+    const engine = createEngineDouble({ calls });
+    const pool = await createWorkerPool(factory, 1, { local: engine });
+    try {
+      await pool.check();
+      const source = { kind: 'file' as const, name: 'a.log', line: 1 };
+      const token = fakeToken({ sub: 'u1' });
+      const small = Buffer.from(`x Bearer ${token}\n`);
+      const large = Buffer.from(`${'y'.repeat(80)}\n`.repeat(60) + `x Bearer ${token}\n`);
+      expect(small.length).toBeLessThan(4096);
+      expect(large.length).toBeGreaterThanOrEqual(4096);
+      const r1 = await pool.run({ op: 'text', bytes: small, source });
+      expect(calls).toEqual(['text']);
+      const r2 = await pool.run({ op: 'text', bytes: large, source });
+      expect(calls).toEqual(['text']); // the worker took it
+      for (const r of [r1, r2]) {
+        expect(r.findings).toHaveLength(1);
+        expect(Buffer.from(r.output).toString()).toContain(placeholderFor(token));
+      }
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('reports a factory that does not load as a configuration error', async () => {
     await expect(
       scan({
