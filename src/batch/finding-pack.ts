@@ -37,10 +37,10 @@ export interface PackedFindings {
   /** Templates first used in this message. */
   templates: [number, Template][];
   /**
-   * Source shapes first used in this message: a source's keys, in order, and the type of the value
-   * under each (`s` string, `n` number), one letter a key.
+   * Source shapes first used in this message: a source's keys, in order, and which of their values
+   * are numbers (bit k set: the k-th; the others are strings).
    */
-  shapes: [number, string[], string][];
+  shapes: [number, string[], number][];
   /** The strings `flat` names by their index: each once, but finding ids, one a finding. */
   strings: string[];
   /**
@@ -86,7 +86,7 @@ export class FindingPacker {
   private readonly byHeader = new Map<object, { id: number; t: Template; tokenKeys: string[] }[]>();
   private count = 0;
   private readonly shapes = new Map<string, Shape>();
-  /** The shape the last finding had: most findings of a job have the same (compared key by key, no string). */
+  /** The shape the last finding had: most findings of a job have the same (compared key by key). */
   private lastShape: Shape | undefined;
 
   pack(findings: readonly AnyFinding[]): PackedFindings {
@@ -149,7 +149,7 @@ export class FindingPacker {
    * The finding's source shape, when every value of its source, encodings and context are strings or
    * numbers (so they travel flat and come back the same); undefined otherwise.
    */
-  private shapeOf(f: Finding, fresh: [number, string[], string][]): Shape | undefined {
+  private shapeOf(f: Finding, fresh: [number, string[], number][]): Shape | undefined {
     const { source, token } = f;
     if (typeof source !== 'object' || source === null || Object.getPrototypeOf(source) !== Object.prototype)
       return undefined;
@@ -178,15 +178,13 @@ export class FindingPacker {
       if (typeof v === 'number') numbers |= 1 << k;
       else if (typeof v !== 'string') return undefined;
     }
-    let types = '';
-    for (let k = 0; k < keys.length; k++) types += numbers & (1 << k) ? 'n' : 's';
-    const sig = `${types}:${keys.join(',')}`;
+    const sig = `${numbers}:${keys.join(',')}`;
     let shape = this.shapes.get(sig);
     if (shape === undefined) {
       if (this.shapes.size >= MAX_SHAPES) return undefined;
-      shape = { id: this.shapes.size, keys, types, numbers };
+      shape = { id: this.shapes.size, keys, numbers };
       this.shapes.set(sig, shape);
-      fresh.push([shape.id, keys, types]);
+      fresh.push([shape.id, keys, numbers]);
     }
     this.lastShape = shape;
     return shape;
@@ -221,18 +219,13 @@ export class FindingPacker {
   }
 }
 
-/** A source's keys and the types of their values, numbered per worker. */
+/** A source's keys and which of their values are numbers, numbered per worker. */
 interface Shape {
   id: number;
   keys: string[];
-  /** One letter a key: `s` string, `n` number. */
-  types: string;
-  /** The same as bits: bit k set when the k-th value is a number. */
+  /** Bit k set: the k-th value is a number (else a string). */
   numbers: number;
 }
-
-/** `s`: a string value in a shape's types. */
-const S = 0x73;
 
 function sameAnalysis(t: Template, tokenKeys: readonly string[], f: Finding): boolean {
   return (
@@ -281,11 +274,11 @@ function keysAre(o: object, keys: readonly string[]): boolean {
 /** Pool side, one per worker (templates are numbered per worker, and arrive before their first use). */
 export class FindingUnpacker {
   private readonly templates = new Map<number, Template>();
-  private readonly shapes = new Map<number, { keys: string[]; types: string }>();
+  private readonly shapes = new Map<number, { keys: string[]; numbers: number }>();
 
   unpack(packed: PackedFindings): AnyFinding[] {
     for (const [id, t] of packed.templates) this.templates.set(id, t);
-    for (const [id, keys, types] of packed.shapes) this.shapes.set(id, { keys, types });
+    for (const [id, keys, numbers] of packed.shapes) this.shapes.set(id, { keys, numbers });
     const { flat, strings, whole } = packed;
     const str = (i: number): string => {
       const v = strings[i];
@@ -307,11 +300,11 @@ export class FindingUnpacker {
       const time = str(flat[i++]!);
       const shape = this.shapes.get(flat[i++]!);
       if (shape === undefined) throw new Error('packed findings: a source shape never arrived');
-      const { keys, types } = shape;
+      const { keys, numbers } = shape;
       const source: Record<string, string | number> = {};
       for (let k = 0; k < keys.length; k++) {
         const v = flat[i++]!;
-        source[keys[k]!] = types.charCodeAt(k) === S ? str(v) : v;
+        source[keys[k]!] = numbers & (1 << k) ? v : str(v);
       }
       const n = flat[i++]!;
       const encoding: string[] = [];

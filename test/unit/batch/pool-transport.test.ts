@@ -90,7 +90,9 @@ describe('findings between a worker and the pool', () => {
       expect(new Set(m.strings.filter((x) => !part.some((f) => f.id === x)))).toEqual(others);
     }
     // One shape of source here ({kind, name, line} plus the pointer of a JSON line): each sent once.
-    const shapes = [...first.shapes, ...second.shapes].map(([, keys, types]) => `${types}:${keys.join(',')}`);
+    const shapes = [...first.shapes, ...second.shapes].map(
+      ([, keys, numbers]) => `${numbers}:${keys.join(',')}`,
+    );
     expect(new Set(shapes).size).toBe(shapes.length);
     expect(second.shapes.every(([, keys]) => !first.shapes.some(([, k]) => k.join() === keys.join()))).toBe(
       true,
@@ -146,7 +148,8 @@ describe('findings between a worker and the pool', () => {
     ];
     const list = sources.map((source) => ({ ...a!, source }) as unknown as AnyFinding);
     const packed = new FindingPacker().pack(list);
-    expect(packed.shapes.map(([, , types]) => types)).toEqual(['ssn', 'sss', 'sns']);
+    // Which values are numbers, a bit each: offset (bit 2), none, name (bit 1).
+    expect(packed.shapes.map(([, , numbers]) => numbers)).toEqual([0b100, 0, 0b010]);
     const back = new FindingUnpacker().unpack(wire(packed));
     expect(back.map((f) => f.source)).toStrictEqual(sources);
     expect(Object.is((back[4]!.source as unknown as { offset: number }).offset, -0)).toBe(true);
