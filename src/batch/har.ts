@@ -294,7 +294,10 @@ function byWalk(output: Uint8Array, bodies: readonly Body[], firstIndex: number)
 
 const BASE64 = Buffer.from('"base64"');
 
-/** `encoding`'s value at [start, end) (quotes included) is `base64`, in any case: compared as bytes first (no string per body). */
+/**
+ * `encoding`'s value at [start, end) (quotes included) is `base64`, in any case: compared as bytes
+ * first (no string per body).
+ */
 function isBase64Encoding(buf: Buffer, start: number, end: number): boolean {
   if (end - start === BASE64.length) {
     let same = true;

@@ -44,7 +44,10 @@ export class OutputPool {
     return Buffer.from(buffer, 0, n);
   };
 
-  /** A free buffer of class `size` holding at least `n` bytes (an adopted one may hold less than its class). */
+  /**
+   * A free buffer of class `size` holding at least `n` bytes (an adopted one may hold less than its
+   * class).
+   */
   private takeFree(size: number, n: number): ArrayBuffer | undefined {
     const list = this.free.get(size);
     if (list === undefined) return undefined;

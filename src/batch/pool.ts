@@ -1,11 +1,12 @@
 // A pool of worker threads running jobs (executor.ts) in parallel, optionally with an engine in this
-// thread taking part (which then runs every job under LOCAL_JOB_BYTES itself). Workers start in the background: jobs never wait for them, since the thread's
-// own engine runs whatever no ready worker can take (all of it during the ~0.2-0.7 s a worker needs to
-// load its modules and build its engine). A ready worker gets a job while it has fewer than WORKER_QUEUE_DEPTH
-// queued; beyond that the job runs here, so this thread shares the engine work with the workers
-// instead of stacking up queues (on 2 cores: this thread and one worker, not three threads fighting
-// for two cores), unless the process has grown past LOCAL_RSS_LIMIT (then the job waits in a worker's
-// queue). Without a local engine, each job goes to the least busy worker, ready or not.
+// thread taking part (which then runs every job under LOCAL_JOB_BYTES itself). Workers start in the
+// background: jobs never wait for them, since the thread's own engine runs whatever no ready worker
+// can take (all of it during the ~0.2-0.7 s a worker needs to load its modules and build its engine).
+// A ready worker gets a job while it has fewer than WORKER_QUEUE_DEPTH queued; beyond that the job
+// runs here, so this thread shares the engine work with the workers instead of stacking up queues (on
+// 2 cores: this thread and one worker, not three threads fighting for two cores), unless the process
+// has grown past LOCAL_RSS_LIMIT (then the job waits in a worker's queue). Without a local engine,
+// each job goes to the least busy worker, ready or not.
 // A stream session stays where it was opened (here when there is a local engine). Results come back
 // in whatever order jobs finish; the ordered output (ordered-output.ts) restores input order.
 // Job bytes move to a worker without a copy when the caller hands them over (`owned`); result bytes

@@ -13,7 +13,10 @@ export interface WasmApi {
 /** The runtime's WebAssembly, or undefined where there is none. */
 export const GLOBAL_WASM = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
-/** The compiled module, or null when the runtime rejects it (e.g. no SIMD): instantiate it as often as needed. */
+/**
+ * The compiled module, or null when the runtime rejects it (e.g. no SIMD): instantiate it as often
+ * as needed.
+ */
 export function compileWasm(wasm: WasmApi, bytes: Uint8Array): object | null {
   try {
     return wasm.validate(bytes) ? new wasm.Module(bytes) : null;

@@ -169,7 +169,6 @@ async function writeAll(
   await new Promise<void>((r) => out.once('finish', () => r()));
 }
 
-/** JSONL log export: one token in about 1% of the lines, as a header, a query string or a field. */
 /** The i-th line of the generated JSONL export (a token in 2 lines of 100), newline included. */
 export function jsonlLine(i: number, toks: string[]): string {
   const rec: Record<string, unknown> = {
@@ -186,6 +185,7 @@ export function jsonlLine(i: number, toks: string[]): string {
   return `${JSON.stringify(rec)}\n`;
 }
 
+/** JSONL log export: a token in 2% of the lines, as a header or in a query string. */
 export async function makeJsonl(path: string, size: number, toks: string[]): Promise<void> {
   await writeAll(path, async (write) => {
     let written = 0;
@@ -271,11 +271,16 @@ function runChild(args: Record<string, unknown>, oneCore = false): ChildResult {
   if (VERBOSE) {
     const cpu = `main ${result.mainCpu.toFixed(2)} idle ${result.mainIdle.toFixed(2)} process ${result.processCpu.toFixed(2)} v8 ${(result.v8Cpu ?? 0).toFixed(2)} uv ${(result.uvCpu ?? 0).toFixed(2)}`;
     process.stderr.write(
-      `  ${String(args.mode)} ${String(args.workers ?? 1)}t${oneCore ? ' 1 core' : ''} ${String(args.file).split('/').pop()}: ${mbps(result).toFixed(0)} MB/s, peak RSS ${(result.maxRssBytes / 2 ** 20).toFixed(0)} MiB, ${cpu}\n`,
+      `  ${String(args.mode)} ${String(args.workers ?? 1)}t${oneCore ? ' 1 core' : ''} ${baseName(args.file)}: ${mbps(result).toFixed(0)} MB/s, peak RSS ${rssMiB(result)} MiB, ${cpu}\n`,
     );
   }
   return result;
 }
+
+/** BENCH_VERBOSE's name for an input: its file name. */
+const baseName = (file: unknown) => String(file).split('/').pop();
+/** Peak RSS in MiB, for BENCH_VERBOSE. */
+const rssMiB = (r: ChildResult) => (r.maxRssBytes / 2 ** 20).toFixed(0);
 
 /**
  * Two 1-thread scan children at once, each on its own output, their timed scans started together
@@ -326,13 +331,10 @@ async function runPair(args: Record<string, unknown>, outs: [string, string]): P
   };
   if (VERBOSE) {
     const each = [a, b]
-      .map(
-        (r) =>
-          `${mbps(r).toFixed(0)} MB/s (peak RSS ${(r.maxRssBytes / 2 ** 20).toFixed(0)} MiB, uv ${(r.uvCpu ?? 0).toFixed(2)})`,
-      )
+      .map((r) => `${mbps(r).toFixed(0)} MB/s (peak RSS ${rssMiB(r)} MiB, uv ${(r.uvCpu ?? 0).toFixed(2)})`)
       .join(' + ');
     process.stderr.write(
-      `  pair of 1t ${String(args.file).split('/').pop()}: ${(pair.bytes / 1e6 / pair.seconds).toFixed(0)} MB/s, overlap ${(pair.overlap * 100).toFixed(0)}%: ${each}\n`,
+      `  pair of 1t ${baseName(args.file)}: ${mbps(pair).toFixed(0)} MB/s, overlap ${(pair.overlap * 100).toFixed(0)}%: ${each}\n`,
     );
   }
   return pair;
@@ -528,7 +530,7 @@ async function replay(engine: Engine, calls: readonly Call[]): Promise<number> {
   return findings;
 }
 
-const mbps = (r: ChildResult) => r.bytes / 1e6 / r.seconds;
+const mbps = (r: { bytes: number; seconds: number }) => r.bytes / 1e6 / r.seconds;
 const mb = (n: number) => `${(n / 1e6).toFixed(0)} MB`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 const spread = (xs: number[], digits: number) =>
@@ -606,7 +608,7 @@ export async function runScanBench(): Promise<void> {
       );
       // Two independent 1-thread scans at once: the machine's own ceiling for using both cores on this
       // work, against which the 2-thread scan's speed-up is to be read.
-      const pairMbps = pair.map((p) => p.bytes / 1e6 / p.seconds);
+      const pairMbps = pair.map(mbps);
       const ceiling = TASKSET ? pinned.map((p, i) => pairMbps[i]! / mbps(p)) : [];
       const share = two.map((t, i) => (mbps(t) / pairMbps[i]!) * 100);
       ceilingRows.push(
