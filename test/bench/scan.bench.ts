@@ -43,7 +43,7 @@ import type { SourceRef } from '../../src/model.ts';
 import { type Engine, type EngineConfig, engineFromConfig } from '../../src/pipeline/index.ts';
 import { enableCompileCache } from '../../src/util/compile-cache.ts';
 import { humanClaims, jwsES256, jwsHS256, jwsRS256, k8sClaims, NOW } from '../helpers/tokens.ts';
-import { CLI_NODE_FLAGS } from './cli-flags.ts';
+import { CLI_NODE_FLAGS, cliEnv } from './cli-flags.ts';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 1));
@@ -260,12 +260,16 @@ export async function makeHar(path: string, size: number, toks: string[]): Promi
 /** `taskset` runs a child on one core (all its threads: GC helpers, file I/O, workers); Linux only. */
 const TASKSET = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 
-/** A child process, run with the CLI's node flags (as `jwt-redactor scan` runs). */
+/** A child process, run with the CLI's node flags and environment settings (as `jwt-redactor scan` runs). */
 function runChild(args: Record<string, unknown>, oneCore = false): ChildResult {
   const argv = [...CLI_NODE_FLAGS, SELF, '--child', JSON.stringify(args)];
   const r = oneCore
-    ? spawnSync('taskset', ['-c', '0', process.execPath, ...argv], { encoding: 'utf8', maxBuffer: 1 << 24 })
-    : spawnSync(process.execPath, argv, { encoding: 'utf8', maxBuffer: 1 << 24 });
+    ? spawnSync('taskset', ['-c', '0', process.execPath, ...argv], {
+        encoding: 'utf8',
+        maxBuffer: 1 << 24,
+        env: cliEnv(),
+      })
+    : spawnSync(process.execPath, argv, { encoding: 'utf8', maxBuffer: 1 << 24, env: cliEnv() });
   if (r.status !== 0) throw new Error(`bench child failed (${JSON.stringify(args)}):\n${r.stderr}`);
   const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
   if (VERBOSE) {
@@ -296,7 +300,7 @@ async function runPair(args: Record<string, unknown>, outs: [string, string]): P
     JSON.stringify({ ...args, out, barrier: true }),
   ];
   const children = outs.map((out) =>
-    spawn(process.execPath, argvOf(out), { stdio: ['pipe', 'pipe', 'pipe'] }),
+    spawn(process.execPath, argvOf(out), { stdio: ['pipe', 'pipe', 'pipe'], env: cliEnv() }),
   );
   let ready = 0;
   const results = children.map(
