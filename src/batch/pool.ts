@@ -95,9 +95,9 @@ const RSS_CHECK_MS = 20;
  * allocates less, so a job's results, waiting in the output window, outlive two young-generation
  * collections more often (21.7 MB promoted per GiB of JSONL against 6.1 with one thread); V8 let the
  * old generation grow to 40-50 MB of mostly dead objects, and the buffers of earlier files waited on
- * it too. 2-thread scans, peak RSS before and with it (/usr/bin/time): two 1 GiB JSONL files 291-319
- * MB, 238-242 (3 to 10 collections); one 3 GiB file 233-280, 237-239. Six 315 MB HAR files stayed at
- * 260-267 MB: there the growth was outside the heap, glibc keeping freed buffers (the executable
+ * it too. 2-thread scans, peak RSS before and with it (/usr/bin/time): two 1 GiB JSONL files 267-319
+ * MB, 237-242 (9 or 10 collections); one 3 GiB file 233-280, 237-239. Six 315 MB HAR files stayed at
+ * 260-268 MB: there the growth was outside the heap, glibc keeping freed buffers (the executable
  * fixes its mmap threshold, bin/jwt-redactor.js: 240-260 MB).
  */
 const COLLECT_RSS_LIMIT = 224 * 1024 * 1024;
