@@ -16,7 +16,7 @@ import { Worker } from 'node:worker_threads';
 import type { SourceRef } from '../model.ts';
 import type { Engine } from '../pipeline/types.ts';
 import { ConfigError } from '../util/errors.ts';
-import { collectWhen } from '../util/memory.ts';
+import { collectWhen, rssAbove } from '../util/memory.ts';
 import { type EngineFactorySpec, type Executor, type StreamSession, sessionOf } from './executor.ts';
 import { FindingUnpacker } from './finding-pack.ts';
 import { type JobResult, runJob } from './jobs.ts';
@@ -85,8 +85,6 @@ const LOCAL_JOB_BYTES = 4096;
  * still keeps this thread's heap from growing further.
  */
 const LOCAL_RSS_LIMIT = 244 * 1024 * 1024;
-/** Resident size is read at most this often (a read is a /proc file read, ~20-40 us; jobs take ~0.5 ms). */
-const RSS_CHECK_MS = 20;
 
 /**
  * Above this resident size, this thread runs a full garbage collection (util/memory.ts; ~15 ms with
@@ -101,28 +99,6 @@ const RSS_CHECK_MS = 20;
  * fixes its mmap threshold, bin/jwt-redactor.js: 240-260 MB).
  */
 const COLLECT_RSS_LIMIT = 224 * 1024 * 1024;
-
-/**
- * True when the last reading of `read()` was above `limit`; reads again only once `intervalMs` have
- * passed since the last reading (by `now`), so a per-job question costs a clock read.
- */
-export function rssAbove(
-  limit: number,
-  read: () => number = process.memoryUsage.rss,
-  now: () => number = performance.now.bind(performance),
-  intervalMs = RSS_CHECK_MS,
-): () => boolean {
-  let at = Number.NEGATIVE_INFINITY;
-  let above = false;
-  return () => {
-    const t = now();
-    if (t - at >= intervalMs) {
-      at = t;
-      above = read() > limit;
-    }
-    return above;
-  };
-}
 
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
 

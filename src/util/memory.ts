@@ -1,9 +1,35 @@
-// Full garbage collection on demand, for a thread that keeps within a memory bound: V8 collects its
-// old generation late (when it has grown by a multiple of what was live after the last full
-// collection), and memory it frees is pooled for reuse, not returned, so the resident size is the
-// highest the heap ever reached. A thread that sees its process near the bound collects first.
+// For a thread that keeps its process within a memory bound: the resident size, read cheaply enough
+// to ask per job, and a full garbage collection on demand. V8 collects its old generation late (when
+// it has grown by a multiple of what was live after the last full collection), and memory it frees is
+// pooled for reuse, not returned, so the resident size is the highest the heap ever reached. A thread
+// that sees its process near the bound collects first.
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+
+/** Resident size is read at most this often (a read is a /proc file read, ~20-40 us; jobs take ~0.5 ms). */
+const RSS_CHECK_MS = 20;
+
+/**
+ * True when the last reading of `read()` was above `limit`; reads again only once `intervalMs` have
+ * passed since the last reading (by `now`), so a per-job question costs a clock read.
+ */
+export function rssAbove(
+  limit: number,
+  read: () => number = process.memoryUsage.rss,
+  now: () => number = performance.now.bind(performance),
+  intervalMs = RSS_CHECK_MS,
+): () => boolean {
+  let at = Number.NEGATIVE_INFINITY;
+  let above = false;
+  return () => {
+    const t = now();
+    if (t - at >= intervalMs) {
+      at = t;
+      above = read() > limit;
+    }
+    return above;
+  };
+}
 
 let collect: (() => void) | undefined;
 

@@ -3,7 +3,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createWorkerPool, rssAbove } from '../../../src/batch/pool.ts';
+import { createWorkerPool } from '../../../src/batch/pool.ts';
 import { createEngineDouble, fakeToken, placeholderFor } from './engine-double.ts';
 import { ENGINE_DOUBLE_URL, scan, tempDir } from './helpers.ts';
 
@@ -111,48 +111,5 @@ describe('scan with worker threads', () => {
         workers: 2,
       }),
     ).rejects.toThrow(/no function export nope/);
-  });
-});
-
-describe('rssAbove (the pool memory valve)', () => {
-  it('reads the resident size at most once per interval and answers from the last reading', async () => {
-    let clock = 0;
-    const readings = [100, 300, 50];
-    let reads = 0;
-    const above = rssAbove(
-      200,
-      () => readings[reads++]!,
-      () => clock,
-      20,
-    );
-    expect(above()).toBe(false); // first call reads: 100
-    clock = 19;
-    expect(above()).toBe(false); // within the interval: no read
-    expect(reads).toBe(1);
-    clock = 20;
-    expect(above()).toBe(true); // reads again: 300
-    clock = 39;
-    expect(above()).toBe(true);
-    expect(reads).toBe(2);
-    clock = 45;
-    expect(above()).toBe(false); // 50
-    expect(reads).toBe(3);
-  });
-
-  it('is not above a limit it only reaches', () => {
-    expect(
-      rssAbove(
-        200,
-        () => 200,
-        () => 0,
-      )(),
-    ).toBe(false);
-    expect(
-      rssAbove(
-        200,
-        () => 201,
-        () => 0,
-      )(),
-    ).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 import { setImmediate as tick } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { collectWhen, fullCollection } from '../../../src/util/memory.ts';
+import { collectWhen, fullCollection, rssAbove } from '../../../src/util/memory.ts';
 
 describe('fullCollection', () => {
   it('collects an object nothing references any more', async () => {
@@ -62,5 +62,48 @@ describe('collectWhen (the pool collects before the memory valve trips)', () => 
     state.t = 60_000;
     expect(check()).toBe(false);
     expect(state.collected).toBe(2);
+  });
+});
+
+describe('rssAbove (the pool memory valve)', () => {
+  it('reads the resident size at most once per interval and answers from the last reading', async () => {
+    let clock = 0;
+    const readings = [100, 300, 50];
+    let reads = 0;
+    const above = rssAbove(
+      200,
+      () => readings[reads++]!,
+      () => clock,
+      20,
+    );
+    expect(above()).toBe(false); // first call reads: 100
+    clock = 19;
+    expect(above()).toBe(false); // within the interval: no read
+    expect(reads).toBe(1);
+    clock = 20;
+    expect(above()).toBe(true); // reads again: 300
+    clock = 39;
+    expect(above()).toBe(true);
+    expect(reads).toBe(2);
+    clock = 45;
+    expect(above()).toBe(false); // 50
+    expect(reads).toBe(3);
+  });
+
+  it('is not above a limit it only reaches', () => {
+    expect(
+      rssAbove(
+        200,
+        () => 200,
+        () => 0,
+      )(),
+    ).toBe(false);
+    expect(
+      rssAbove(
+        200,
+        () => 201,
+        () => 0,
+      )(),
+    ).toBe(true);
   });
 });
