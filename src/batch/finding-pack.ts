@@ -161,23 +161,14 @@ export class FindingPacker {
     if (last !== undefined && keysAre(source, last.keys)) {
       // Most findings of a job have the last one's source keys: checked key by key as they are listed,
       // without an array of them made for each finding.
-      let numbers = 0;
-      for (let k = 0; k < last.keys.length; k++) {
-        const v = source[last.keys[k] as keyof SourceRef];
-        if (typeof v === 'number') numbers |= 1 << k;
-        else if (typeof v !== 'string') return undefined;
-      }
+      const numbers = numberBits(source, last.keys);
+      if (numbers < 0) return undefined;
       if (numbers === last.numbers) return last;
     }
     const keys = Object.keys(source);
     if (keys.length > 30) return undefined;
-    // Bit k set: the k-th value is a number (else a string).
-    let numbers = 0;
-    for (let k = 0; k < keys.length; k++) {
-      const v = source[keys[k] as keyof SourceRef];
-      if (typeof v === 'number') numbers |= 1 << k;
-      else if (typeof v !== 'string') return undefined;
-    }
+    const numbers = numberBits(source, keys);
+    if (numbers < 0) return undefined;
     const sig = `${numbers}:${keys.join(',')}`;
     let shape = this.shapes.get(sig);
     if (shape === undefined) {
@@ -225,6 +216,20 @@ interface Shape {
   keys: string[];
   /** Bit k set: the k-th value is a number (else a string). */
   numbers: number;
+}
+
+/**
+ * Which of `source`'s values under `keys` are numbers (bit k set: the k-th; the others are strings), or
+ * -1 when one is neither (the finding then travels whole). At most 30 keys.
+ */
+function numberBits(source: SourceRef, keys: readonly string[]): number {
+  let numbers = 0;
+  for (let k = 0; k < keys.length; k++) {
+    const v = source[keys[k] as keyof SourceRef];
+    if (typeof v === 'number') numbers |= 1 << k;
+    else if (typeof v !== 'string') return -1;
+  }
+  return numbers;
 }
 
 function sameAnalysis(t: Template, tokenKeys: readonly string[], f: Finding): boolean {

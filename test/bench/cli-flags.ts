@@ -11,17 +11,15 @@ const settings = readFileSync(new URL('../../bin/jwt-redactor.js', import.meta.u
   .replace(/^#!\/usr\/bin\/env -S /, '')
   .split(/\s+/);
 
+const nodeAt = settings.indexOf('node');
+
 /** The environment settings before `node` (NAME=VALUE). */
 export const CLI_NODE_ENV: Readonly<Record<string, string>> = Object.fromEntries(
-  settings
-    .slice(0, settings.indexOf('node'))
-    .map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)] as const),
+  settings.slice(0, nodeAt).map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)] as const),
 );
 
 /** The node flags. */
-export const CLI_NODE_FLAGS: readonly string[] = settings
-  .slice(settings.indexOf('node') + 1)
-  .filter((f) => f.startsWith('--'));
+export const CLI_NODE_FLAGS: readonly string[] = settings.slice(nodeAt + 1).filter((f) => f.startsWith('--'));
 
 /** This process's environment with the command line's settings over it: for a child run as the CLI runs. */
 export const cliEnv = (): NodeJS.ProcessEnv => ({ ...process.env, ...CLI_NODE_ENV });

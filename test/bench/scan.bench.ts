@@ -263,15 +263,12 @@ const TASKSET = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 /** A child process, run with the CLI's node flags and environment settings (as `jwt-redactor scan` runs). */
 function runChild(args: Record<string, unknown>, oneCore = false): ChildResult {
   const argv = [...CLI_NODE_FLAGS, SELF, '--child', JSON.stringify(args)];
+  const options = { encoding: 'utf8', maxBuffer: 1 << 24, env: cliEnv() } as const;
   const r = oneCore
-    ? spawnSync('taskset', ['-c', '0', process.execPath, ...argv], {
-        encoding: 'utf8',
-        maxBuffer: 1 << 24,
-        env: cliEnv(),
-      })
-    : spawnSync(process.execPath, argv, { encoding: 'utf8', maxBuffer: 1 << 24, env: cliEnv() });
+    ? spawnSync('taskset', ['-c', '0', process.execPath, ...argv], options)
+    : spawnSync(process.execPath, argv, options);
   if (r.status !== 0) throw new Error(`bench child failed (${JSON.stringify(args)}):\n${r.stderr}`);
-  const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
+  const result = lastResult(r.stdout);
   if (VERBOSE) {
     const cpu = `main ${result.mainCpu.toFixed(2)} idle ${result.mainIdle.toFixed(2)} process ${result.processCpu.toFixed(2)} v8 ${(result.v8Cpu ?? 0).toFixed(2)} uv ${(result.uvCpu ?? 0).toFixed(2)}`;
     process.stderr.write(
@@ -280,6 +277,9 @@ function runChild(args: Record<string, unknown>, oneCore = false): ChildResult {
   }
   return result;
 }
+
+/** A child's result: the last line it printed. */
+const lastResult = (stdout: string) => JSON.parse(stdout.trim().split('\n').pop()!) as ChildResult;
 
 /** BENCH_VERBOSE's name for an input: its file name. */
 const baseName = (file: unknown) => String(file).split('/').pop();
@@ -319,7 +319,7 @@ async function runPair(args: Record<string, unknown>, outs: [string, string]): P
         });
         c.on('close', (code) => {
           if (code !== 0) reject(new Error(`bench pair child failed (${JSON.stringify(args)}):\n${stderr}`));
-          else resolve(JSON.parse(stdout.trim().split('\n').pop()!) as ChildResult);
+          else resolve(lastResult(stdout));
         });
       }),
   );
@@ -424,11 +424,12 @@ async function child(args: {
     { ...deps, findings: { write: () => void findings++ } },
   );
   if (report.failed) throw new Error(JSON.stringify(report.failures));
+  const ended = performance.now();
   const result: ChildResult = {
     bytes: report.bytesRead,
-    seconds: (performance.now() - started) / 1000,
+    seconds: (ended - started) / 1000,
     startedAt: performance.timeOrigin + started,
-    endedAt: performance.timeOrigin + performance.now(),
+    endedAt: performance.timeOrigin + ended,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
     findings,
     ...cpuSince(mark),
