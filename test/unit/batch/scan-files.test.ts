@@ -12,8 +12,9 @@ import {
 } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { localExecutor } from '../../../src/batch/index.ts';
 import { ConfigError } from '../../../src/util/errors.ts';
-import { fakeToken, placeholderFor } from './engine-double.ts';
+import { createEngineDouble, fakeToken, placeholderFor } from './engine-double.ts';
 import { scan, tempDir } from './helpers.ts';
 
 const T1 = fakeToken({ sub: 'alice' });
@@ -178,5 +179,30 @@ describe('scan: folders and --out-dir', () => {
       /limits.maxCompressionRatio/,
     );
     await expect(scan({ inputs: ['a'], workers: 2 })).rejects.toThrow(/engineFactory/);
+  });
+});
+
+describe('scan: how many inputs at a time', () => {
+  it('scans inputs of 16 MiB and more one after another, and small ones beside them', async () => {
+    const dir = tempDir();
+    // 17 MiB of lines between a first and a last token: a large input (LARGE_INPUT_BYTES, scan.ts).
+    const filler = `${'x'.repeat(99)}\n`.repeat(174_000);
+    const [ta, tb, tc] = [fakeToken({ sub: 'a' }), fakeToken({ sub: 'b' }), fakeToken({ sub: 'c' })];
+    writeFileSync(join(dir, 'big1.log'), `${ta}\n${filler}${ta}\n`);
+    writeFileSync(join(dir, 'big2.log'), `${tb}\n${filler}${tb}\n`);
+    writeFileSync(join(dir, 'small.log'), `${tc}\n`);
+    const engine = createEngineDouble();
+    // Two lanes, as a 2-thread pool has; the jobs themselves run here.
+    const executor = { ...localExecutor(engine), parallelism: 2 };
+    const r = await scan(
+      { inputs: ['big1.log', 'big2.log', 'small.log'].map((n) => join(dir, n)), outDir: join(dir, 'out') },
+      { engine, executor },
+    );
+    const order = r.tokens.map((f) => basename(f.source.name ?? ''));
+    expect(order.filter((n) => n !== 'small.log')).toEqual(['big1.log', 'big1.log', 'big2.log', 'big2.log']);
+    // The small input did not wait for the second large one: it ran beside the first.
+    expect(order.indexOf('small.log')).toBeLessThan(order.indexOf('big2.log'));
+    expect(r.report.files).toBe(3);
+    expect(readFileSync(join(dir, 'out', 'big2.log'), 'utf8').endsWith(`${placeholderFor(tb)}\n`)).toBe(true);
   });
 });
