@@ -35,8 +35,8 @@ const MAX_LISTED = 1000;
  * of unknown size) keeps every thread busy alone (its jobs go to all of them), so it is scanned
  * while no other such input is: two at once doubled what the scan holds in flight (two output
  * windows, two JSON splitters, two write queues) for no gain in speed. A folder of six 315 MB HAR
- * files (2 threads) peaked at 243-257 MB (median 249, 9 runs) two at a time, and at 235-254 MB
- * (median 238, 15 runs) one at a time, which also ran 5-10% faster.
+ * files (2 threads) peaked at 243-257 MB (median 251, 11 runs) two at a time, and at 235-254 MB
+ * (median 237, 17 runs) one at a time, which also ran 6-15% faster (6 interleaved pairs).
  */
 const LARGE_INPUT_BYTES = 16 * 1024 * 1024;
 
