@@ -185,6 +185,17 @@ describe('sources, lines and pointers', () => {
     expect(tokenFindings(r.findings).map((f) => f.source.line)).toEqual([12, 13]);
   });
 
+  it('line numbers stay exact across long runs of lines between tokens (counted in bulk)', async () => {
+    const engine = await testEngine();
+    const t = await jwsES256({ sub: 'x' });
+    // An empty first line; gaps of 0, 1, 7 and 3,000 lines, short and 300 bytes long; an empty line
+    // before a token.
+    const filler = (n: number, width: number) => `${'y'.repeat(width)}\n`.repeat(n);
+    const text = `\n${t}\n${t} ${t}\n${filler(1, 5)}${t}\n${filler(7, 300)}\n${t}\n${filler(3000, 300)}x ${t}\n`;
+    const r = await engine.processText(Buffer.from(text), { kind: 'file', name: 'f.log', line: 5 });
+    expect(tokenFindings(r.findings).map((f) => f.source.line)).toEqual([6, 7, 7, 9, 18, 3019]);
+  });
+
   it('JSON pointers escape ~ and /, and never show a token held in a key', async () => {
     const engine = await testEngine();
     const t = await jwsES256({ sub: 'x' });
