@@ -3,6 +3,7 @@
 // executor and the worker pool, and the order of results is the order of submission.
 import { isUtf8 } from 'node:buffer';
 import type { AnyFinding, SourceRef } from '../model.ts';
+import { boundPointer } from '../pipeline/index.ts';
 import type { Engine, OutputOptions, RecordResult } from '../pipeline/types.ts';
 import { processHarEntries } from './har.ts';
 import type { UnitKind } from './json-splitter.ts';
@@ -167,7 +168,10 @@ function wrap(bytes: Uint8Array, open: number, close: number): Uint8Array {
   return out;
 }
 
-/** Maps a pointer relative to a unit (`/3/a` in `[e5,e6,e7,e8]`) to the document (`/items/8/a`). */
+/**
+ * Maps a pointer relative to a unit (`/3/a` in `[e5,e6,e7,e8]`) to the document (`/items/8/a`),
+ * bounded as every pointer is (boundPointer).
+ */
 export function absolutePointer(
   relative: string | undefined,
   kind: UnitKind,
@@ -175,12 +179,12 @@ export function absolutePointer(
   firstIndex: number,
 ): string {
   const rel = relative ?? '';
-  if (kind !== 'array' || rel === '') return base + rel;
+  if (kind !== 'array' || rel === '') return boundPointer(base + rel);
   const slash = rel.indexOf('/', 1);
   const head = slash < 0 ? rel.slice(1) : rel.slice(1, slash);
   const rest = slash < 0 ? '' : rel.slice(slash);
   const index = Number(head);
-  return Number.isInteger(index) ? `${base}/${firstIndex + index}${rest}` : base + rel;
+  return boundPointer(Number.isInteger(index) ? `${base}/${firstIndex + index}${rest}` : base + rel);
 }
 
 /**

@@ -15,7 +15,7 @@ import { applyRedactions, type Fingerprinter, maskRuns, placeholder } from '../r
 import { ProcessingError } from '../util/errors.ts';
 import { countNewlines } from '../util/lines.ts';
 import { type Analysis, type Analyzer, type AnalyzerOptions, createAnalyzer } from './analyze.ts';
-import { jsonPaths, looksLikeJson, plainEnd } from './json-paths.ts';
+import { boundPointer, jsonPaths, looksLikeJson, plainEnd } from './json-paths.ts';
 import { TokenMap } from './token-map.ts';
 import type { ChunkRedactor, Engine, OutputOptions, RecordResult } from './types.ts';
 
@@ -269,7 +269,10 @@ export function createEngine(options: EngineOptions): FullEngine {
       );
       if (paths.valid) {
         const prefix = source.pointer ?? '';
-        return tokens.map((_, i) => ({ ...source, pointer: prefix + (paths.pointers[i] ?? '') }));
+        return tokens.map((_, i) => ({
+          ...source,
+          pointer: boundPointer(prefix + (paths.pointers[i] ?? '')),
+        }));
       }
     }
     return byLine(input, source)(tokens);
@@ -321,7 +324,7 @@ export function createEngine(options: EngineOptions): FullEngine {
               for (let k = i; k < j; k++)
                 sources[k] = {
                   ...sources[k]!,
-                  pointer: (source.pointer ?? '') + (paths.pointers[k - i] ?? ''),
+                  pointer: boundPointer((source.pointer ?? '') + (paths.pointers[k - i] ?? '')),
                 };
           }
           i = j;

@@ -36,6 +36,38 @@ function escapeSegment(segment: string): string {
   return safe.includes('~') || safe.includes('/') ? safe.replaceAll('~', '~0').replaceAll('/', '~1') : safe;
 }
 
+/**
+ * The longest pointer a finding carries (UTF-16 units, the marker below included). Pointers go into
+ * every finding of a document, so a hostile one turned them into an amplifier: 650 KB nested 100,000
+ * deep with 4,000 tokens at the bottom gave each finding a 200 KB pointer, built in time quadratic in
+ * the depth, and the scan ran out of memory (4 GB) after 54 s. A longer pointer keeps its whole
+ * segments that fit, then says where the rest was left out.
+ */
+export const MAX_POINTER_LENGTH = 1024;
+/**
+ * The segment standing for the segments left out there, as it reads in a pointer: the member name
+ * `JWTR~deep`, escaped. Like a member name holding a token (`JWTR~masked`, which reads `JWTR~0masked`),
+ * the pointer stays RFC 6901, and resolves to nothing rather than to something else.
+ */
+export const ELIDED_SEGMENT = 'JWTR~0deep';
+const ELIDED = `/${ELIDED_SEGMENT}`;
+
+/** `p` when it is at most MAX_POINTER_LENGTH long; else its whole segments that fit, then ELIDED_SEGMENT. */
+export function boundPointer(p: string): string {
+  if (p.length <= MAX_POINTER_LENGTH) return p;
+  const cut = p.lastIndexOf('/', MAX_POINTER_LENGTH - ELIDED.length);
+  return `${cut > 0 ? p.slice(0, cut) : ''}${ELIDED}`;
+}
+
+/**
+ * A pointer and a segment (escaped) below it, bounded. Below a pointer that already ends in
+ * ELIDED_SEGMENT, the pointer itself: what is left out there includes this segment.
+ */
+export function childPointer(parent: string, segment: string): string {
+  if (parent.endsWith(ELIDED)) return parent;
+  return boundPointer(`${parent}/${segment.length > MAX_POINTER_LENGTH ? ELIDED_SEGMENT : segment}`);
+}
+
 const WS = new Uint8Array(256);
 for (const c of [0x20, 0x09, 0x0a, 0x0d]) WS[c] = 1;
 
@@ -177,19 +209,37 @@ export interface JsonPaths {
   pointers: (string | undefined)[];
 }
 
+/** A member name from its bytes, as a segment; ELIDED_SEGMENT when too long for any pointer (not decoded). */
+function nameSegment(buf: Uint8Array, start: number, end: number): string {
+  return end - start > MAX_POINTER_LENGTH ? ELIDED_SEGMENT : escapeSegment(nameAt(buf, start, end));
+}
+
+/** A decoded member name as a segment; ELIDED_SEGMENT when too long for any pointer. */
+function keySegment(key: string): string {
+  return key.length > MAX_POINTER_LENGTH ? ELIDED_SEGMENT : escapeSegment(key);
+}
+
 function segmentText(buf: Uint8Array, f: Frame): string {
   return typeof f.seg === 'number'
     ? String(f.seg)
-    : escapeSegment(f.seg === null ? nameAt(buf, f.segStart, f.segEnd) : f.seg);
+    : f.seg === null
+      ? nameSegment(buf, f.segStart, f.segEnd)
+      : keySegment(f.seg);
 }
 
-/** Pointer of the container stack[depth - 1]. Built on demand only: a document nested 100,000 deep
- * must not build 100,000 growing strings. */
+/**
+ * Pointer of the container stack[depth - 1]. Built on demand only, and only as far as it can be
+ * long (boundPointer): a document nested 100,000 deep must not build 100,000 growing strings, nor
+ * one of 200 KB for each token in it.
+ */
 function topPointer(buf: Uint8Array, stack: readonly Frame[], depth: number): string {
   let p = '';
   for (let d = 0; d < depth; d++) {
     const f = stack[d]!;
-    if (f.seg !== null || f.segStart >= 0) p += `/${segmentText(buf, f)}`;
+    if (f.seg !== null || f.segStart >= 0) {
+      p += `/${segmentText(buf, f)}`;
+      if (p.length > MAX_POINTER_LENGTH) return boundPointer(p);
+    }
   }
   return p;
 }
@@ -198,9 +248,15 @@ function topPointer(buf: Uint8Array, stack: readonly Frame[], depth: number): st
 function valuePointer(buf: Uint8Array, stack: readonly Frame[], depth: number): string {
   if (depth === 0) return '';
   const top = stack[depth - 1]!;
-  if (top.array) return `${topPointer(buf, stack, depth)}/${top.index}`;
-  const key = top.key ?? (top.keyStart >= 0 ? nameAt(buf, top.keyStart, top.keyEnd) : '');
-  return `${topPointer(buf, stack, depth)}/${escapeSegment(key)}`;
+  const parent = topPointer(buf, stack, depth);
+  if (top.array) return childPointer(parent, String(top.index));
+  const segment =
+    top.key !== null
+      ? keySegment(top.key)
+      : top.keyStart >= 0
+        ? nameSegment(buf, top.keyStart, top.keyEnd)
+        : '';
+  return childPointer(parent, segment);
 }
 
 /** Gives offsets[next...] below `end` the pointer `p`; returns the next offset to resolve. */

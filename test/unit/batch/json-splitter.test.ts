@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { collectStrings, type JsonPath } from '../../../src/batch/json-spans.ts';
 import { JsonSplitter, type JsonUnit } from '../../../src/batch/json-splitter.ts';
+import { ELIDED_SEGMENT, MAX_POINTER_LENGTH } from '../../../src/pipeline/index.ts';
 
 interface Split {
   out: string;
@@ -196,6 +197,47 @@ describe('JsonSplitter', () => {
     expect(r.invalid).toMatchObject({ line: 3, column: 8, reason: 'invalid literal' });
     // The rest starts right after the last complete element: the comma at the end of line 2.
     expect(r.invalid!.restLine).toBe(2);
+  });
+
+  it('stops JSON mode, every byte kept, past 10,000 open containers', () => {
+    // Each open container holds a frame: 1.5 million of them (a 3 MB document) held 300 MB.
+    // Pushed 64 bytes at a time: only the innermost containers are complete when they open (passed
+    // over), the 10,000 around them are opened one by one.
+    const text = `${'['.repeat(10_100)}1${']'.repeat(10_100)}`;
+    const r = split(text, 100, 50, 64);
+    expect(r.out).toBe(text);
+    expect(r.invalid?.reason).toBe('nested deeper than 10000');
+    const fits = `${'['.repeat(10_000)}1${']'.repeat(10_000)}`;
+    const ok = split(fits, 100, 50, 64);
+    expect(ok.out).toBe(fits);
+    expect(ok.invalid).toBeUndefined();
+  });
+
+  it('bounds the pointers of values it splits deeper than a pointer can say', () => {
+    const depth = 2000;
+    const items = Array.from({ length: 40 }, (_, i) => ({ i, s: 'x'.repeat(20) }));
+    const text = `{"d":${'['.repeat(depth)}${JSON.stringify(items)}${']'.repeat(depth)}}`;
+    const r = split(text, 100, 60, 512);
+    expect(r.out).toBe(text);
+    expect(r.invalid).toBeUndefined();
+    const full = `/d${'/0'.repeat(depth)}`;
+    const pointers = [...r.splits, ...r.units.map((u) => u.pointer)];
+    expect(pointers.length).toBeGreaterThan(depth);
+    for (const p of pointers) {
+      expect(p.length).toBeLessThanOrEqual(MAX_POINTER_LENGTH);
+      const kept = p.endsWith(`/${ELIDED_SEGMENT}`) ? p.slice(0, -ELIDED_SEGMENT.length - 1) : p;
+      expect(`${full}/`.startsWith(`${kept}/`)).toBe(true);
+    }
+    // the items at the bottom, batched, all under the one elided pointer
+    const arrays = r.units.filter((u) => u.kind === 'array');
+    expect(
+      arrays.reduce(
+        (n, u) => n + (JSON.parse(`[${Buffer.from(u.bytes).toString()}]`) as unknown[]).length,
+        0,
+      ),
+    ).toBe(40);
+    expect(new Set(arrays.map((u) => u.pointer)).size).toBe(1);
+    expect(arrays[0]!.pointer.endsWith(`/${ELIDED_SEGMENT}`)).toBe(true);
   });
 
   it('passes a byte order mark through', () => {

@@ -4,7 +4,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { scan, tokensOf } from '../../../src/detection/index.ts';
-import { jsonPaths, plainEnd } from '../../../src/pipeline/json-paths.ts';
+import {
+  boundPointer,
+  childPointer,
+  ELIDED_SEGMENT,
+  jsonPaths,
+  MAX_POINTER_LENGTH,
+  plainEnd,
+} from '../../../src/pipeline/json-paths.ts';
 import { craft } from '../classification/fixtures.ts';
 import { jsonPathsReference } from './json-paths-reference.ts';
 
@@ -214,5 +221,52 @@ describe('jsonPaths', () => {
       valid: true,
       pointers: ['/a~1b~0/x/1', '', '/JWTR~0masked', '/é/k'],
     });
+  });
+});
+
+describe('bounded pointers', () => {
+  const marker = `/${ELIDED_SEGMENT}`;
+
+  it('keeps a pointer up to the bound, else its whole segments that fit and the marker', () => {
+    const fits = `/${'a'.repeat(MAX_POINTER_LENGTH - 1)}`;
+    expect(boundPointer(fits)).toBe(fits);
+    const long = '/abc'.repeat(300); // 1200 characters
+    const cut = boundPointer(long);
+    expect(cut.length).toBeLessThanOrEqual(MAX_POINTER_LENGTH);
+    expect(cut.endsWith(marker)).toBe(true);
+    const kept = cut.slice(0, -marker.length);
+    // whole segments, as many as fit beside the marker
+    expect(long.startsWith(`${kept}/`)).toBe(true);
+    expect(kept.length + 4 + marker.length).toBeGreaterThan(MAX_POINTER_LENGTH);
+    expect(boundPointer(`/${'x'.repeat(2000)}/a`)).toBe(marker);
+    expect(childPointer('/a', 'b')).toBe('/a/b');
+    expect(childPointer('/a', 'x'.repeat(MAX_POINTER_LENGTH + 1))).toBe(`/a${marker}`);
+    expect(childPointer(`/a${marker}`, 'b')).toBe(`/a${marker}`);
+  });
+
+  it('bounds the pointers of tokens nested deeper than a pointer can say, and of long member names', () => {
+    // Unbounded, each of these pointers was 6,002 characters: a document nested 100,000 deep with
+    // 4,000 tokens at the bottom (650 KB) made 800 MB of them.
+    const t = TOKENS[0]!;
+    const depth = 3000;
+    const bottom = Array.from({ length: 50 }, () => JSON.stringify(t)).join(',');
+    const doc = Buffer.from(`{"top":"${t}","deep":${'['.repeat(depth)}${bottom}${']'.repeat(depth)}}`);
+    const offsets: number[] = [];
+    for (let i = doc.indexOf(t); i !== -1; i = doc.indexOf(t, i + 1)) offsets.push(i);
+    const r = jsonPaths(doc, offsets);
+    expect(r.valid).toBe(true);
+    expect(r.pointers[0]).toBe('/top');
+    const deep = r.pointers.slice(1);
+    expect(deep).toHaveLength(50);
+    for (const [k, p] of deep.entries()) {
+      const full = `/deep${'/0'.repeat(depth - 1)}/${k}`;
+      expect(p!.length).toBeLessThanOrEqual(MAX_POINTER_LENGTH);
+      expect(p!.endsWith(marker)).toBe(true);
+      expect(full.startsWith(`${p!.slice(0, -marker.length)}/`)).toBe(true);
+    }
+    const name = 'n'.repeat(MAX_POINTER_LENGTH + 1);
+    const keyed = Buffer.from(`{"${name}":{"a":"${t}"},"b":"${t}"}`);
+    const at = [keyed.indexOf(t), keyed.lastIndexOf(t)];
+    expect(jsonPaths(keyed, at).pointers).toEqual([marker, '/b']);
   });
 });
