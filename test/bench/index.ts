@@ -3,9 +3,11 @@
 import { existsSync } from 'node:fs';
 import { runEngineBench } from './engine.bench.ts';
 import { runFindingPackBench } from './finding-pack.bench.ts';
+import { runHostileBench } from './hostile.bench.ts';
 
 await runEngineBench();
 await runFindingPackBench();
+await runHostileBench();
 const scanBench = new URL('./scan.bench.ts', import.meta.url);
 if (existsSync(scanBench)) {
   const mod = (await import(scanBench.href)) as { runScanBench?: () => Promise<void> };
