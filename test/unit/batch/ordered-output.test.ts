@@ -62,4 +62,51 @@ describe('ordered output', () => {
     await out.finish();
     expect(sink.bytes().toString()).toBe('abc-');
   });
+
+  it('gathers small pieces into few writes, passes large ones as they are, in order', async () => {
+    // Counted in bytes only, a file stream queued millions of two-byte writes, each with objects of
+    // its own: a JSON text sequence of 33 million `{}` grew a scan to 2.6 GB.
+    const writes: { bytes: Buffer; released: () => boolean }[] = [];
+    const sink = {
+      discard: false,
+      write(chunk: Uint8Array, release?: () => void) {
+        let done = false;
+        writes.push({ bytes: Buffer.from(chunk), released: () => done });
+        if (release) {
+          release();
+          done = true;
+        }
+        return Promise.resolve();
+      },
+      end: () => Promise.resolve(),
+    };
+    const out = new OrderedOutput(sink, () => undefined, { entries: 4, bytes: Number.POSITIVE_INFINITY });
+    let expected = '';
+    for (let i = 0; i < 100_000; i++) {
+      const piece = i % 2 === 0 ? '{}' : ' ';
+      expected += piece;
+      await out.verbatim(Buffer.from(piece));
+    }
+    const large = Buffer.alloc(8192, 'L');
+    let released = 0;
+    await out.job(
+      Promise.resolve({ output: large, findings: [], notes: [], release: () => void released++ }),
+    );
+    expected += large.toString();
+    for (const piece of ['a', 'b']) {
+      await out.job(Promise.resolve({ output: Buffer.from(piece), findings: [], notes: [] }));
+      expected += piece;
+    }
+    await out.finish();
+    expect(Buffer.concat(writes.map((w) => w.bytes)).toString()).toBe(expected);
+    expect(out.written).toBe(expected.length);
+    // 150,000 bytes of small pieces in three writes of up to 64 KiB (full but for a last piece that
+    // did not fit), then the large output alone, then the tail.
+    const sizes = writes.map((w) => w.bytes.length);
+    expect(sizes.slice(3)).toEqual([8192, 2]);
+    expect(sizes.slice(0, 3).reduce((a, b) => a + b, 0)).toBe(150_000);
+    for (const n of sizes.slice(0, 2)) expect(n).toBeGreaterThan(65536 - 2);
+    expect(writes[3]!.bytes.equals(large)).toBe(true);
+    expect(released).toBe(1);
+  });
 });
