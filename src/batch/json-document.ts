@@ -92,6 +92,25 @@ export function jsonDocumentProcessor(ctx: FormatContext, options: JsonDocumentO
           break;
         case 'unit': {
           const u = e.unit;
+          if (u.kind === 'values') {
+            // Small top-level values of a text sequence, batched by the splitter: one job.
+            await output.job(
+              executor.run(
+                {
+                  op: 'json-values',
+                  bytes: u.bytes,
+                  source: options.line !== undefined ? source({ line: options.line }) : ctx.source,
+                  at: u.offset,
+                  line: u.line,
+                  topIndex: u.topIndex,
+                  lines: options.line === undefined,
+                },
+                true,
+              ),
+              u.bytes.byteLength,
+            );
+            break;
+          }
           const buffer = u.bytes.buffer as ArrayBuffer;
           // Measured before a worker pool takes the bytes over (a moved buffer reads as empty).
           const size = u.bytes.byteLength;

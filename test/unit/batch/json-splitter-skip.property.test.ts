@@ -59,7 +59,81 @@ function run(make: Make, input: Buffer, cuts: readonly number[], options: Splitt
     at = cut;
   }
   s.end();
-  return events;
+  return normalise(events);
+}
+
+/**
+ * The splitter batches small top-level values into `values` units where v1 made a `value` unit of each
+ * (with the whitespace between them as verbatim pieces): the batches are expanded here into what v1
+ * emitted, values found by their own walk (strings, brackets, number and literal runs), and runs of
+ * verbatim pieces joined, so that both compare event for event.
+ */
+function normalise(events: Event[]): Event[] {
+  const out: Event[] = [];
+  const verbatim = (h: string) => {
+    if (h.length === 0) return;
+    const last = out[out.length - 1];
+    if (last?.[0] === 'verbatim') last[1] = (last[1] as string) + h;
+    else out.push(['verbatim', h]);
+  };
+  for (const e of events) {
+    if (e[0] === 'verbatim') verbatim(e[1] as string);
+    else if (e[0] === 'unit' && e[1] === 'values') {
+      const bytes = Buffer.from(e[2] as string, 'hex');
+      let [line, top, offset] = [e[5] as number, e[6] as number, e[7] as number];
+      let at = 0;
+      while (at < bytes.length) {
+        let start = at;
+        while (start < bytes.length && ' \t\r\n'.includes(String.fromCharCode(bytes[start]!))) start++;
+        verbatim(bytes.subarray(at, start).toString('hex'));
+        line += bytes.subarray(at, start).filter((c) => c === 0x0a).length;
+        const end = endOf(bytes, start);
+        out.push([
+          'unit',
+          'value',
+          bytes.subarray(start, end).toString('hex'),
+          '',
+          0,
+          line,
+          top,
+          offset + start,
+          undefined,
+        ]);
+        // line ends inside strings are not counted (nor are they by the splitter)
+        line +=
+          bytes
+            .subarray(start, end)
+            .toString('latin1')
+            .replace(/"(?:[^"\\]|\\.)*"/gs, '')
+            .split('\n').length - 1;
+        top++;
+        at = end;
+      }
+    } else out.push(e);
+  }
+  return out;
+}
+
+/** End of the JSON value at `i` in a sequence of valid values. */
+function endOf(b: Buffer, i: number): number {
+  let depth = 0;
+  let j = i;
+  do {
+    const c = b[j]!;
+    if (c === 0x22) {
+      j++;
+      while (b[j] !== 0x22) j += b[j] === 0x5c ? 2 : 1;
+    } else if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) depth--;
+    else if (depth === 0) {
+      // a number or a literal: a run of the bytes that make one
+      const number = /[-+.\deE]/;
+      const run = /[a-z]/.test(String.fromCharCode(c)) ? /[a-z]/ : number;
+      while (j + 1 < b.length && run.test(String.fromCharCode(b[j + 1]!))) j++;
+    }
+    j++;
+  } while (depth > 0);
+  return j;
 }
 
 /**

@@ -133,16 +133,23 @@ describe('JsonSplitter', () => {
     );
   });
 
-  it('reads a JSON text sequence value by value', () => {
+  it('reads a JSON text sequence, batching its small values (a value alone is a value unit)', () => {
     const text = '{"a":1}\n[2,3]\n"x" 4 true\n';
     const r = split(text, 1000, 1000, 3);
     expect(r.out).toBe(text);
-    expect(r.units.map((u) => [Buffer.from(u.bytes).toString(), u.topIndex, u.line])).toEqual([
-      ['{"a":1}', 0, 1],
-      ['[2,3]', 1, 2],
-      ['"x"', 2, 3],
-      ['4', 3, 3],
-      ['true', 4, 3],
+    expect(
+      r.units.map((u) => [u.kind, Buffer.from(u.bytes).toString(), u.topIndex, u.line, u.offset]),
+    ).toEqual([['values', '{"a":1}\n[2,3]\n"x" 4 true', 0, 1, 0]]);
+    // A batch holds at most blockBytes (8 here), and a value of 4 KiB or more goes alone, as before.
+    const big = JSON.stringify({ s: 'y'.repeat(5000) });
+    const mixed = `1 2 3 4 5 6 7 8 ${big} 9\n`;
+    const m = split(mixed, 10_000, 8, 3);
+    expect(m.out).toBe(mixed);
+    expect(m.units.map((u) => [u.kind, Buffer.from(u.bytes).toString(), u.topIndex])).toEqual([
+      ['values', '1 2 3 4', 0],
+      ['values', '5 6 7 8', 4],
+      ['value', big, 8],
+      ['value', '9', 9],
     ]);
   });
 

@@ -107,6 +107,28 @@ describe('scan: JSONL', () => {
     expect(r.tokens.map(where)).toEqual(['big.jsonl 2 /items/250/t', 'big.jsonl 3 /t']);
   });
 
+  it('scans a JSON text sequence of many small values in batches: lines, pointers, bytes kept', async () => {
+    const dir = tempDir();
+    // 2,000 values, one in 300 with a token, a few over two lines; a record of 4 KiB makes batches
+    // of about 4 KiB (one job each, not one job a value).
+    const values = Array.from({ length: 2000 }, (_, i) =>
+      i % 300 === 7
+        ? JSON.stringify({ i, t: [T1, T2][i % 2] })
+        : i % 97 === 0
+          ? `{\n"i": ${i}}`
+          : `{"i":${i}}`,
+    );
+    const text = `${values.join('\n')}\n`;
+    writeFileSync(join(dir, 'seq.json'), text);
+    const r = await scan({ inputs: [join(dir, 'seq.json')], outDir: join(dir, 'out'), recordBytes: 4096 });
+    expect(readFileSync(join(dir, 'out', 'seq.json'), 'utf8')).toBe(redacted(text));
+    const lineOf = (k: number) => 1 + k + values.slice(0, k).filter((v) => v.includes('\n')).length;
+    const expected = values.flatMap((v, k) => (v.includes('"t"') ? [`seq.json ${lineOf(k)} /t`] : []));
+    expect(expected).toHaveLength(7);
+    expect(r.tokens.map(where)).toEqual(expected);
+    expect(r.report.notes).toEqual([]);
+  });
+
   it('detects JSON lines in a .log file', async () => {
     const dir = tempDir();
     const text = `${JSON.stringify({ a: T1 })}\n${JSON.stringify({ b: 2 })}\n`;
