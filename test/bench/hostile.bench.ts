@@ -7,14 +7,13 @@
 // were batched and small writes gathered, 99 MB of `{} ` took 91 s and 2.6 GB. Baseline, measured in the same
 // run: the same tokens in a shallow document of the same size.
 // Run: node test/bench/hostile.bench.ts
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runScan } from '../../src/batch/index.ts';
 import { createFindingWriter } from '../../src/findings/index.ts';
 import { engineFromConfig } from '../../src/pipeline/index.ts';
-import { tokens } from './scan.bench.ts';
+import { engineConfig, tokens } from './scan.bench.ts';
 
 interface Case {
   name: (n: number) => string;
@@ -93,13 +92,7 @@ export async function runHostileBench(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'jr-hostile-bench-'));
   try {
     const [token] = await tokens();
-    const engine = await engineFromConfig({
-      policies: ['default'],
-      ruleFiles: [],
-      key: randomBytes(32),
-      keyId: 'bench',
-      ephemeralKey: true,
-    });
+    const engine = await engineFromConfig(engineConfig());
     console.log(
       '\nhostile JSON structure (runScan, 1 thread, output and native findings written; best of 4)',
     );

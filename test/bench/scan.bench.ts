@@ -138,7 +138,8 @@ function cpuSince(
   return out;
 }
 
-function engineConfig(): EngineConfig {
+/** The engine configuration every bench child (and the hostile-input bench) builds its engines from. */
+export function engineConfig(): EngineConfig {
   return { policies: ['default'], ruleFiles: [], key: randomBytes(32), keyId: 'bench', ephemeralKey: true };
 }
 
