@@ -13,8 +13,10 @@
 // "split": its members become units of their own (consecutive small members batched up to
 // `blockBytes`, with the container's pointer and the first member's index) and its brackets, commas
 // and whitespace become verbatim bytes. Splitting recurses into whatever member is too big; a string
-// too long to hold is streamed through as raw text. A syntax error ends JSON mode: complete units are
-// flushed and everything from the first unemitted byte on is handed over as `rest` (text).
+// too long to hold is streamed through as raw text. The top-level values of a sequence are batched
+// the same way when small (`values` units). A syntax error, or containers nested deeper than
+// MAX_DEPTH, ends JSON mode: complete units are flushed and everything from the first unemitted byte
+// on is handed over as `rest` (text).
 //
 // A container complete in what is held is passed over in one go (`skipContainer`), by WebAssembly
 // (json-skip.wat, strings crossed 16 bytes at a time) where the runtime can run it.
