@@ -166,8 +166,8 @@ const ST_DEAD = 11;
 /**
  * Containers open at once, the top-level value's included, before the document counts as not JSON
  * (and the rest is scanned as text, as after any syntax error): each open one holds a frame here, and
- * a hostile 3 MB document nested 1.5 million deep held 300 MB of them. Real documents nest a few dozen
- * deep; the JSON parsers of most languages stop far sooner.
+ * a hostile 3.3 MB document nested 1.5 million deep had the scan at 490 MB, still running after 10
+ * minutes. Real documents nest a few dozen deep; the JSON parsers of most languages stop far sooner.
  */
 const MAX_DEPTH = 10_000;
 
