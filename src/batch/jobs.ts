@@ -161,14 +161,22 @@ async function runJsonUnit(
   return { output, findings: r.findings, notes: [] };
 }
 
+/** Values scanned together before any goes alone (runJsonValues). */
+const VALUE_GROUP = 64;
+
 /**
  * Each value as its own document (runJsonUnit); the output is the input where no value changed. One
  * scan of them all first: the engine scans a JSON record as it scans text (pointers come after), so
  * when the whole finds nothing, no value does, and they are not processed one by one (~2 us each).
+ * When it finds something, the values are scanned VALUE_GROUP at a time, and only a group that finds
+ * something goes value by value: a sequence with a token every 1,000 values took 0.6 s for 2.6 MB
+ * value by value.
  */
 async function runJsonValues(engine: Engine, job: Extract<Job, { op: 'json-values' }>): Promise<JobResult> {
   const { bytes } = job;
-  if (isUtf8(bytes)) {
+  // A value not UTF-8 is scanned as text with a note: such a batch goes value by value throughout.
+  const utf8 = isUtf8(bytes);
+  if (utf8) {
     const whole = await engine.processText(bytes, job.source);
     if (whole.findings.length === 0 && !whole.changed) return { output: bytes, findings: [], notes: [] };
   }
@@ -176,36 +184,66 @@ async function runJsonValues(engine: Engine, job: Extract<Job, { op: 'json-value
   const notes: string[] = [];
   const pieces: Uint8Array[] = [];
   let changed = false;
-  let line = job.line;
   let top = job.topIndex;
   let at = 0;
-  for (let start = nextValue(bytes, 0); start < bytes.length; start = nextValue(bytes, at)) {
-    line += countNewlines(bytes.subarray(at, start));
-    const end = valueEnd(bytes, start);
-    const value = bytes.subarray(start, end);
-    const r = await runJsonUnit(
-      engine,
-      {
-        op: 'json',
-        bytes: value,
-        source: job.lines && top > 0 ? { ...job.source, line } : job.source,
-        kind: 'value',
-        pointer: '',
-        firstIndex: 0,
-        at: job.at + start,
-        har: false,
-      },
-      // Outputs are small and joined below: no output pool.
-      undefined,
-    );
-    if (start > at) pieces.push(bytes.subarray(at, start));
-    pieces.push(r.output);
-    changed ||= r.output !== value;
-    for (const f of r.findings) findings.push(f);
-    for (const n of r.notes) notes.push(n);
-    line += linesIn(value);
-    top++;
-    at = end;
+  /** The values of the group at hand: start, end, line. */
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const lines: number[] = [];
+  let scanned = 0;
+  let line = job.line;
+  for (;;) {
+    starts.length = 0;
+    ends.length = 0;
+    lines.length = 0;
+    for (let start = nextValue(bytes, scanned); start < bytes.length && starts.length < VALUE_GROUP; ) {
+      line += countNewlines(bytes.subarray(scanned, start));
+      const end = valueEnd(bytes, start);
+      starts.push(start);
+      ends.push(end);
+      lines.push(line);
+      line += linesIn(bytes.subarray(start, end));
+      scanned = end;
+      start = nextValue(bytes, scanned);
+    }
+    if (starts.length === 0) break;
+    const to = ends[ends.length - 1]!;
+    if (utf8) {
+      // A group scanned once: without a finding, its values pass as they are.
+      const group = await engine.processText(bytes.subarray(starts[0]!, to), job.source);
+      if (group.findings.length === 0 && !group.changed) {
+        pieces.push(bytes.subarray(at, to));
+        top += starts.length;
+        at = to;
+        continue;
+      }
+    }
+    for (let k = 0; k < starts.length; k++) {
+      const start = starts[k]!;
+      const value = bytes.subarray(start, ends[k]!);
+      const r = await runJsonUnit(
+        engine,
+        {
+          op: 'json',
+          bytes: value,
+          source: job.lines && top > 0 ? { ...job.source, line: lines[k]! } : job.source,
+          kind: 'value',
+          pointer: '',
+          firstIndex: 0,
+          at: job.at + start,
+          har: false,
+        },
+        // Outputs are small and joined below: no output pool.
+        undefined,
+      );
+      if (start > at) pieces.push(bytes.subarray(at, start));
+      pieces.push(r.output);
+      changed ||= r.output !== value;
+      for (const f of r.findings) findings.push(f);
+      for (const n of r.notes) notes.push(n);
+      top++;
+      at = ends[k]!;
+    }
   }
   if (!changed) return { output: bytes, findings, notes };
   if (at < bytes.length) pieces.push(bytes.subarray(at));

@@ -67,7 +67,11 @@ describe('json-values jobs', () => {
   it('give what one json job per value gave: output bytes and findings', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.tuple(written, separator), { minLength: 1, maxLength: 8 }),
+        fc.oneof(
+          fc.array(fc.tuple(written, separator), { minLength: 1, maxLength: 8 }),
+          // across groups of 64 values
+          fc.array(fc.tuple(written, separator), { minLength: 60, maxLength: 140 }),
+        ),
         async (pairs) => {
           const values = pairs.map(([v]) => v);
           const separators = pairs.map(([, s]) => s);
@@ -116,7 +120,32 @@ describe('json-values jobs', () => {
       topIndex: 3,
       lines: true,
     });
-    expect(calls).toEqual(['text', 'json', 'json', 'json']);
+    expect(calls).toEqual(['text', 'text', 'json', 'json', 'json']);
     expect(d.findings.map((f) => f.source)).toEqual([{ ...source, line: 7, pointer: '/0' }]);
+  });
+
+  it('go value by value only through the groups of 64 values that hold a token, with the same result', async () => {
+    const values = Array.from({ length: 130 }, (_, i) =>
+      i === 64 ? JSON.stringify({ i, t: TOKENS[1] }) : i % 9 === 0 ? `{\n"i": ${i}}` : `{"i":${i}}`,
+    );
+    const separators = values.map((_, i) => (i % 5 === 0 ? '\n' : ' '));
+    const calls: string[] = [];
+    const bytes = Buffer.from(values.map((v, k) => v + separators[k]).join(''));
+    const r = await runJob(createEngineDouble({ calls }), {
+      op: 'json-values',
+      bytes,
+      source,
+      at: 0,
+      line: 1,
+      topIndex: 0,
+      lines: true,
+    });
+    // the whole, then each group: 0-63 clean, 64-127 value by value (the token is the first of them, which
+    // gets its line only when the skipped group was counted), 128-129 clean
+    expect(calls).toEqual(['text', 'text', 'text', ...Array(64).fill('json'), 'text']);
+    const expected = await oneByOne(values, separators);
+    expect(Buffer.from(r.output)).toEqual(expected.output);
+    expect(r.findings).toEqual(expected.findings);
+    expect(r.findings).toHaveLength(1);
   });
 });
