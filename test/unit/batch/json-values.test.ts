@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Job, type JobResult, runJob } from '../../../src/batch/jobs.ts';
 import type { JsonValue, SourceRef } from '../../../src/model.ts';
+import type { Engine } from '../../../src/pipeline/types.ts';
 import { createEngineDouble, fakeToken } from './engine-double.ts';
 
 const TOKENS = [fakeToken({ sub: 'a' }), fakeToken({ sub: 'b', scope: 'x y' })];
@@ -63,6 +64,12 @@ async function oneByOne(
   return { output: Buffer.concat(parts), findings };
 }
 
+/** The values, each followed by its separator, as one json-values job from the start of a document. */
+function batched(values: string[], separators: string[], engine: Engine): Promise<JobResult> {
+  const bytes = Buffer.from(values.map((v, k) => v + separators[k]).join(''));
+  return runJob(engine, { op: 'json-values', bytes, source, at: 0, line: 1, topIndex: 0, lines: true });
+}
+
 describe('json-values jobs', () => {
   it('give what one json job per value gave: output bytes and findings', async () => {
     await fc.assert(
@@ -76,16 +83,7 @@ describe('json-values jobs', () => {
           const values = pairs.map(([v]) => v);
           const separators = pairs.map(([, s]) => s);
           const expected = await oneByOne(values, separators);
-          const bytes = Buffer.from(values.map((v, k) => v + separators[k]).join(''));
-          const r = await runJob(createEngineDouble(), {
-            op: 'json-values',
-            bytes,
-            source,
-            at: 0,
-            line: 1,
-            topIndex: 0,
-            lines: true,
-          });
+          const r = await batched(values, separators, createEngineDouble());
           expect(Buffer.from(r.output)).toEqual(expected.output);
           expect(r.findings).toEqual(expected.findings);
         },
@@ -130,16 +128,7 @@ describe('json-values jobs', () => {
     );
     const separators = values.map((_, i) => (i % 5 === 0 ? '\n' : ' '));
     const calls: string[] = [];
-    const bytes = Buffer.from(values.map((v, k) => v + separators[k]).join(''));
-    const r = await runJob(createEngineDouble({ calls }), {
-      op: 'json-values',
-      bytes,
-      source,
-      at: 0,
-      line: 1,
-      topIndex: 0,
-      lines: true,
-    });
+    const r = await batched(values, separators, createEngineDouble({ calls }));
     // the whole, then each group: 0-63 clean, 64-127 value by value (the token is the first of them, which
     // gets its line only when the skipped group was counted), 128-129 clean
     expect(calls).toEqual(['text', 'text', 'text', ...Array(64).fill('json'), 'text']);
