@@ -4,7 +4,7 @@
 // takes twice as long on twice the input ("x2 input" near 2.0); before pointers were bounded and the
 // splitter stopped looking for its first unsplit level from the top, 650 KB nested 100,000 deep ran
 // out of memory after 54 s, and 1.2 MB nested 600,000 deep took 22 s; before small top-level values
-// were batched and small writes gathered, 99 MB of `{} ` took 91 s and 2.6 GB. Baseline, measured in the same
+// were batched and small writes gathered, 99 MB of `{} ` took 159 s and 2.7 GB. Baseline, measured in the same
 // run: the same tokens in a shallow document of the same size.
 // Run: node test/bench/hostile.bench.ts
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
