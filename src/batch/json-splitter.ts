@@ -264,9 +264,8 @@ export class JsonSplitter {
 
   private readonly frames: Frame[] = [];
   private depth = 0;
-  /** How many top-level values the root frame's slice holds, and the first one's ordinal. */
+  /** How many top-level values the root frame's slice holds (its `sliceFirst`: the first one's ordinal). */
   private rootCount = 0;
-  private rootFirst = 0;
   /**
    * frames[1, splitUpTo) are all split (values are split outermost first): where holdCheck looks for
    * the first one that is not. It looked from frames[1] each time, so splitting a document nested
@@ -955,7 +954,7 @@ export class JsonSplitter {
           this.emitTo(p.childStart, p.childLine);
           p.sliceStart = p.childStart;
           p.sliceLine = p.childLine;
-          this.rootFirst = this.topIndex;
+          p.sliceFirst = this.topIndex;
         }
         this.rootCount++;
         p.lastEnd = end;
@@ -1017,7 +1016,7 @@ export class JsonSplitter {
       pointer: '',
       firstIndex: 0,
       line: f.sliceLine,
-      topIndex: this.rootFirst,
+      topIndex: f.sliceFirst,
       offset: start,
     };
     this.rootCount = 0;
