@@ -42,12 +42,19 @@ export interface EngineFactorySpec {
   options: unknown;
 }
 
-export async function engineFromFactory(spec: EngineFactorySpec): Promise<Engine> {
+type EngineFactory = (options: unknown) => Engine | Promise<Engine>;
+
+/** The factory function `spec` names; rejects when its module does not load or has no such export. */
+export async function loadFactory(spec: EngineFactorySpec): Promise<EngineFactory> {
   const mod = (await import(spec.module)) as Record<string, unknown>;
   const name = spec.exportName ?? 'engineFromConfig';
   const factory = mod[name];
   if (typeof factory !== 'function') throw new Error(`${spec.module} has no function export ${name}`);
-  return (await (factory as (options: unknown) => Engine | Promise<Engine>)(spec.options)) as Engine;
+  return factory as EngineFactory;
+}
+
+export async function engineFromFactory(spec: EngineFactorySpec): Promise<Engine> {
+  return (await loadFactory(spec))(spec.options);
 }
 
 /** A chunk redactor as a session. Calls may overlap (the caller queues them); they run one at a time, in order. */

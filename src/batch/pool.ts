@@ -1,7 +1,10 @@
 // A pool of worker threads running jobs (executor.ts) in parallel, optionally with an engine in this
-// thread taking part (which then runs every job under LOCAL_JOB_BYTES itself). Workers start in the
-// background: jobs never wait for them, since the thread's own engine runs whatever no ready worker
-// can take (all of it during the ~0.2-0.7 s a worker needs to load its modules and build its engine).
+// thread taking part (which then runs every job under LOCAL_JOB_BYTES itself). With a local engine,
+// workers start at the first job they could take (LOCAL_JOB_BYTES or more), in the background: jobs
+// never wait for them, since the thread's own engine runs whatever no ready worker can take (all of it
+// during the ~0.2-0.7 s a worker needs to load its modules and build its engine). A scan whose jobs
+// are all small (small files, archives of small members) starts none: it would pay for their start
+// and carry their memory, ~20 MB each, for nothing.
 // A ready worker gets a job while it has fewer than WORKER_QUEUE_DEPTH queued; beyond that the job
 // runs here, so this thread shares the engine work with the workers instead of stacking up queues (on
 // 2 cores: this thread and one worker, not three threads fighting for two cores), unless the process
@@ -17,7 +20,13 @@ import type { SourceRef } from '../model.ts';
 import type { Engine } from '../pipeline/types.ts';
 import { ConfigError } from '../util/errors.ts';
 import { collectWhen, rssAbove } from '../util/memory.ts';
-import { type EngineFactorySpec, type Executor, type StreamSession, sessionOf } from './executor.ts';
+import {
+  type EngineFactorySpec,
+  type Executor,
+  loadFactory,
+  type StreamSession,
+  sessionOf,
+} from './executor.ts';
 import { FindingUnpacker } from './finding-pack.ts';
 import { type JobResult, runJob } from './jobs.ts';
 import { OutputPool } from './output-pool.ts';
@@ -115,14 +124,22 @@ export interface PoolOptions {
 /** An executor that is a worker pool. `failure` is set once a worker could not start (bad factory). */
 export interface PoolExecutor extends Executor {
   readonly failure: Error | undefined;
+  /**
+   * Rejects when a worker could not build its engine. Workers not started (no job needed them): the
+   * factory is checked here instead, as far as it can be without building an engine (its export).
+   */
   check(): Promise<void>;
+  /** Starts the workers now if they are not yet (benches, tests); resolves once they are ready. */
+  start(): Promise<void>;
+  /** Whether the workers were started. */
+  readonly workersStarted: boolean;
 }
 
 /**
  * `size` worker threads, each building its engine from `factory`, plus `options.local` when given.
  * Without a local engine, resolves once every worker is ready and rejects when one cannot start; with
- * one, resolves at once, and a worker that cannot start sets `failure` (jobs are refused from then on)
- * and makes `check()` reject.
+ * one, resolves at once (workers start with the first job they could take), and a worker that cannot
+ * start sets `failure` (jobs are refused from then on) and makes `check()` reject.
  */
 export async function createWorkerPool(
   factory: EngineFactorySpec,
@@ -215,19 +232,25 @@ export async function createWorkerPool(
     return { slot, ready };
   };
 
-  const started = Array.from({ length: size }, start);
-
-  for (const s of started) slots.push(s.slot);
-  const allReady = Promise.all(started.map((s) => s.ready));
+  let started = false;
+  let allReady: Promise<void> = Promise.resolve();
+  const startWorkers = (): Promise<void> => {
+    if (!started) {
+      started = true;
+      const begun = Array.from({ length: size }, start);
+      for (const s of begun) slots.push(s.slot);
+      allReady = Promise.all(begun.map((s) => s.ready)).then(() => undefined);
+      allReady.catch(() => undefined);
+    }
+    return allReady;
+  };
   if (local === undefined) {
     try {
-      await allReady;
+      await startWorkers();
     } catch (err) {
       await Promise.all(slots.map((s) => s.worker.terminate()));
       throw err;
     }
-  } else {
-    allReady.catch(() => undefined);
   }
 
   // How much a worker has queued, as of now: its results may wait for this thread to read them (while
@@ -282,11 +305,16 @@ export async function createWorkerPool(
       return failure;
     },
     // Every worker ready, or the first start-up failure (a small input can be done before then).
-    check: () => allReady.then(() => undefined),
+    check: () => (started ? allReady : loadFactory(factory).then(() => undefined)),
+    start: startWorkers,
+    get workersStarted() {
+      return started;
+    },
     run(job, owned = false) {
       if (failure !== undefined) return Promise.reject(failure);
       collectIfHigh();
       if (local !== undefined && job.bytes.byteLength < LOCAL_JOB_BYTES) return runJob(local, job, outputs);
+      if (!started) void startWorkers();
       const slot = withRoom() ?? (local === undefined ? leastBusy() : overflow());
       if (slot === undefined) return runJob(local!, job, outputs);
       const [bytes, transfer] = movable(job.bytes, owned);

@@ -391,7 +391,7 @@ async function child(args: {
   // (~0.2 s of CPU per worker, once per CLI run) is not throughput, and the engine replay and the
   // 1-thread scan it is compared with are warm too.
   const engine = await engineFromConfig(config);
-  const executor =
+  const pool =
     workers > 1
       ? await createWorkerPool(
           {
@@ -402,8 +402,9 @@ async function child(args: {
           workers - 1,
           { local: engine },
         )
-      : localExecutor(engine);
-  await executor.check?.();
+      : undefined;
+  await pool?.start();
+  const executor = pool ?? localExecutor(engine);
   const deps = { engine, executor, stderr: { write: () => true }, isTTY: false };
   if (args.warm !== undefined) {
     const warmOut = `${args.out!}-warm`;

@@ -83,7 +83,7 @@ describe('scan with worker threads', () => {
     const engine = createEngineDouble({ calls });
     const pool = await createWorkerPool(factory, 1, { local: engine });
     try {
-      await pool.check();
+      await pool.start();
       const source = { kind: 'file' as const, name: 'a.log', line: 1 };
       const token = fakeToken({ sub: 'u1' });
       const small = Buffer.from(`x Bearer ${token}\n`);
@@ -98,6 +98,31 @@ describe('scan with worker threads', () => {
         expect(r.findings).toHaveLength(1);
         expect(Buffer.from(r.output).toString()).toContain(placeholderFor(token));
       }
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('starts no worker while every job is under 4 KiB, and starts it at the first larger one', async () => {
+    const calls: string[] = [];
+    const engine = createEngineDouble({ calls });
+    const pool = await createWorkerPool(factory, 1, { local: engine });
+    try {
+      const source = { kind: 'file' as const, name: 'a.log', line: 1 };
+      const token = fakeToken({ sub: 'u1' });
+      const small = Buffer.from(`x Bearer ${token}\n`);
+      const large = Buffer.from(`${'y'.repeat(80)}\n`.repeat(60) + `x Bearer ${token}\n`);
+      for (let i = 0; i < 20; i++) await pool.run({ op: 'text', bytes: small, source });
+      // The factory checked without a worker.
+      await pool.check();
+      expect([pool.workersStarted, calls.length]).toEqual([false, 20]);
+      const r = await pool.run({ op: 'text', bytes: large, source });
+      expect(r.findings).toHaveLength(1);
+      expect(pool.workersStarted).toBe(true);
+      await pool.check();
+      // Once ready, the worker takes the large jobs.
+      await pool.run({ op: 'text', bytes: large, source });
+      expect(calls.length).toBeLessThanOrEqual(21);
     } finally {
       await pool.close();
     }
