@@ -78,6 +78,20 @@ describe('archive writers', () => {
     await gz.end();
     expect(gunzipSync(gzOut.bytes()).toString()).toBe('gamma');
   });
+
+  it('compress small writes gathered, in order with the large ones between them', async () => {
+    const gzOut = memorySink();
+    const gz = gzipSink(gzOut);
+    const parts: Buffer[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      // Mostly small pieces (a tar header, a member's bytes); now and then a piece too large to gather.
+      const part = i % 5000 === 2500 ? Buffer.alloc(100_000, 65 + (i % 26)) : Buffer.from(`piece ${i};`);
+      parts.push(part);
+      await gz.write(part);
+    }
+    await gz.end();
+    expect(gunzipSync(gzOut.bytes()).equals(Buffer.concat(parts))).toBe(true);
+  });
 });
 
 describe('tar writer memory', () => {
