@@ -21,6 +21,7 @@ import type { Engine } from '../pipeline/types.ts';
 import { ConfigError } from '../util/errors.ts';
 import { collectWhen, rssAbove } from '../util/memory.ts';
 import {
+  COLLECT_RSS_LIMIT,
   type EngineFactorySpec,
   type Executor,
   loadFactory,
@@ -94,20 +95,6 @@ const LOCAL_JOB_BYTES = 4096;
  * still keeps this thread's heap from growing further.
  */
 const LOCAL_RSS_LIMIT = 244 * 1024 * 1024;
-
-/**
- * Above this resident size, this thread runs a full garbage collection (util/memory.ts; ~15 ms with
- * ~25 MB live) once its heap and buffers have grown by 16 MB since the last one, at most every 250 ms,
- * before the valve above has to trip. With workers, this thread runs only part of the engine work and
- * allocates less, so a job's results, waiting in the output window, outlive two young-generation
- * collections more often (21.7 MB promoted per GiB of JSONL against 6.1 with one thread); V8 let the
- * old generation grow to 40-50 MB of mostly dead objects, and the buffers of earlier files waited on
- * it too. 2-thread scans, peak RSS before and with it (/usr/bin/time): two 1 GiB JSONL files 267-319
- * MB, 237-242 (9 or 10 collections); one 3 GiB file 233-280, 237-239. Six 315 MB HAR files stayed at
- * 260-268 MB: there the growth was outside the heap, glibc keeping freed buffers (the executable
- * fixes its mmap threshold, bin/jwt-redactor.js: 240-260 MB).
- */
-const COLLECT_RSS_LIMIT = 224 * 1024 * 1024;
 
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
 
@@ -280,6 +267,7 @@ export async function createWorkerPool(
   };
 
   const memoryTight = rssAbove(LOCAL_RSS_LIMIT);
+  // Above COLLECT_RSS_LIMIT, this thread collects before the valve above has to trip (executor.ts).
   const collectIfHigh = collectWhen(rssAbove(COLLECT_RSS_LIMIT));
   /** With a local engine: a ready worker to queue a job on when memory is tight, else undefined. */
   const overflow = (): Slot | undefined => {
