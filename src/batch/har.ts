@@ -341,10 +341,14 @@ function asBodyFinding(f: AnyFinding, pointer: string): AnyFinding {
  * nothing reads once the entries are redacted) when that is safe, so that the output goes out in the
  * job's buffer, which is then reused (jobs.ts reclaim), instead of a new buffer per batch (measured:
  * a new 128 KiB buffer costs ~35 us more than filling a used one). Safe: the result is no longer than
- * `wrapped`, every piece read from `wrapped`'s buffer moves down or stays (so nothing is overwritten
- * before it is read), and it has `wrapped`'s first and last byte (the brackets: runJsonUnit's shape
- * check then passes, and never falls back to scanning `wrapped` as text). Else a new buffer, or one
- * from `pool` (every byte of it written).
+ * `wrapped` and has its first and last byte (the brackets: runJsonUnit's shape check then passes, and
+ * never falls back to scanning `wrapped` as text); pieces are written in order, so a piece read from
+ * `wrapped`'s buffer that moves down or stays is read before anything is written over it, and one
+ * that would move up (the output before it grew: a placeholder longer than its token, ahead of an
+ * unchanged body) is copied aside before anything is written. Else a new buffer, or one from `pool`
+ * (every byte of it written). Copying aside (into a reused buffer), not a new buffer, for the pieces
+ * that move up: half the batches of the generated 315 MB HAR (a third of its tokens are shorter than
+ * their placeholders) took the new buffer, 69 ms of a 1-thread scan's 2.5 s.
  */
 function spliceOver(
   wrapped: Uint8Array,
@@ -376,9 +380,11 @@ function spliceOver(
     }
     return into;
   };
+  /** Bytes of the pieces of `wrapped`'s buffer that would move up. */
+  let aside = 0;
   for (const p of pieces) {
     if (p.byteLength === 0) continue;
-    if (p.buffer === buffer && p.byteOffset < at) return joined();
+    if (p.buffer === buffer && p.byteOffset < at) aside += p.byteLength;
     if (first < 0) first = p[0]!;
     last = p[p.byteLength - 1]!;
     at += p.byteLength;
@@ -386,6 +392,21 @@ function spliceOver(
   const length = at - wrapped.byteOffset;
   if (length > wrapped.byteLength || first !== wrapped[0] || last !== wrapped[wrapped.byteLength - 1])
     return joined();
+  // Those pieces copied aside (into a reused buffer) before anything is written.
+  const scratch = aside > 0 ? takeScratch(aside) : undefined;
+  if (scratch !== undefined) {
+    at = wrapped.byteOffset;
+    let o = 0;
+    for (let k = 0; k < pieces.length; k++) {
+      const p = pieces[k]!;
+      if (p.buffer === buffer && p.byteOffset < at) {
+        scratch.set(p, o);
+        pieces[k] = scratch.subarray(o, o + p.byteLength);
+        o += p.byteLength;
+      }
+      at += p.byteLength;
+    }
+  }
   const all = new Uint8Array(buffer);
   at = wrapped.byteOffset;
   for (const p of pieces) {
@@ -393,6 +414,7 @@ function spliceOver(
     else all.set(p, at);
     at += p.byteLength;
   }
+  if (scratch !== undefined) giveBackScratch(scratch);
   return new Uint8Array(buffer, wrapped.byteOffset, length);
 }
 
