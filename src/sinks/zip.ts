@@ -279,10 +279,10 @@ export function memberPath(name: string, directory: boolean): string {
   if (/^[a-zA-Z]:/.test(path) || path.startsWith('/')) throw new Error(`absolute path: ${path}`);
   if (path.split('/').includes('..')) throw new Error(`invalid relative path: ${path}`);
   const looksLikeDirectory = path.endsWith('/');
-  if (directory) return looksLikeDirectory ? path : `${path}/`;
-  if (looksLikeDirectory) throw new Error(`file path cannot end with '/': ${path}`);
-  if (Buffer.byteLength(path) > 0xffff) throw new Error('zip member name longer than 65535 bytes');
-  return path;
+  if (!directory && looksLikeDirectory) throw new Error(`file path cannot end with '/': ${path}`);
+  const named = directory && !looksLikeDirectory ? `${path}/` : path;
+  if (Buffer.byteLength(named) > 0xffff) throw new Error('zip member name longer than 65535 bytes');
+  return named;
 }
 
 function attributes(mode: number): number {

@@ -252,5 +252,9 @@ describe('zip writer', () => {
     expect(() => memberPath('f/', false)).toThrow(/cannot end with/);
     expect(() => memberPath('C:x', false)).toThrow(/absolute/);
     expect(() => memberPath('', false)).toThrow(/empty/);
+    // The name's length field has 16 bits, for files and directories alike.
+    expect(() => memberPath('d'.repeat(0x10000), false)).toThrow(/longer than 65535/);
+    expect(() => memberPath('d'.repeat(0xffff), true)).toThrow(/longer than 65535/);
+    expect(memberPath('d'.repeat(0xfffe), true)).toHaveLength(0xffff);
   });
 });
