@@ -40,13 +40,16 @@ export async function readZip(
 ): Promise<void> {
   let zipfile: yauzl.ZipFile;
   const options = { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true };
+  const handle = await open(path, 'r');
   try {
     zipfile = await yauzl.fromRandomAccessReaderPromise(
-      new WindowedReader(await open(path, 'r'), fileSize),
+      new WindowedReader(handle, fileSize),
       fileSize,
       options,
     );
   } catch (err) {
+    // Not a zip yauzl can open: the file is ours to close (an opened zip closes it, below).
+    await handle.close().catch(() => undefined);
     throw describeZipError(err);
   }
   const state = { broken: false };
