@@ -134,6 +134,18 @@ async function* inflate(
   }
 }
 
+/** `length` bytes of the file from `at`, in a buffer of their own; fewer at its end. */
+async function readFrom(handle: FileHandle, at: number, length: number): Promise<Buffer> {
+  const bytes = Buffer.allocUnsafeSlow(length);
+  let got = 0;
+  while (got < length) {
+    const { bytesRead } = await handle.read(bytes, got, length - got, at + got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return bytes.subarray(0, got);
+}
+
 /** Bytes of a window: what one read brings in. */
 const WINDOW_BYTES = 1024 * 1024;
 /** Windows kept: the central directory's, the members', and a spare for a range across two. */
@@ -164,17 +176,14 @@ class WindowedReader extends yauzl.RandomAccessReader {
     for (const w of this.windows) {
       if (start >= w.at && end <= w.at + w.bytes.length) return w.bytes.subarray(start - w.at, end - w.at);
     }
-    const length = Math.max(0, Math.min(Math.max(end - start, WINDOW_BYTES), this.size - start));
-    const bytes = Buffer.allocUnsafeSlow(length);
-    let got = 0;
-    while (got < length) {
-      const { bytesRead } = await this.handle.read(bytes, got, length - got, start + got);
-      if (bytesRead === 0) break;
-      got += bytesRead;
-    }
-    this.windows.unshift({ at: start, bytes: bytes.subarray(0, got) });
+    const bytes = await readFrom(
+      this.handle,
+      start,
+      Math.max(0, Math.min(Math.max(end - start, WINDOW_BYTES), this.size - start)),
+    );
+    this.windows.unshift({ at: start, bytes });
     if (this.windows.length > MAX_WINDOWS) this.windows.pop();
-    return bytes.subarray(0, Math.min(got, end - start));
+    return bytes.subarray(0, end - start);
   }
 
   override read(
@@ -206,11 +215,10 @@ class WindowedReader extends yauzl.RandomAccessReader {
       return Readable.from(
         (async function* () {
           for (let at = start; at < end; ) {
-            const bytes = Buffer.allocUnsafeSlow(Math.min(WINDOW_BYTES, end - at));
-            const { bytesRead } = await handle.read(bytes, 0, bytes.length, at);
-            if (bytesRead === 0) return;
-            at += bytesRead;
-            yield bytes.subarray(0, bytesRead);
+            const bytes = await readFrom(handle, at, Math.min(WINDOW_BYTES, end - at));
+            if (bytes.length === 0) return;
+            at += bytes.length;
+            yield bytes;
           }
         })(),
         { objectMode: false },
