@@ -1,5 +1,5 @@
-// A file on disk is read in place (lines: one block per read, the bytes after its last line end read
-// again; JSON and HAR: two reused buffers), not through a stream. Whatever the content, block size or
+// A file on disk is read in place (lines: one block per read at fixed offsets, the line across two
+// reads copied into a job of its own; JSON and HAR: two reused buffers), not through a stream. Whatever the content, block size or
 // record size, that must give exactly what the stream framing gives for the same bytes from stdin, in
 // any chunking: the same output, the same findings with the same lines and pointers, the same counts.
 // And with worker threads: the same again.
@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ScanOptions } from '../../../src/batch/index.ts';
+import { createWorkerPool } from '../../../src/batch/pool.ts';
 import type { AnyFinding } from '../../../src/model.ts';
-import { fakeToken } from './engine-double.ts';
+import { createEngineDouble, fakeToken } from './engine-double.ts';
 import { ENGINE_DOUBLE_URL, scan, scanStdin, tempDir } from './helpers.ts';
 
 const TOKENS = [fakeToken({ sub: 'a' }), fakeToken({ sub: 'b', x: 'y' })];
@@ -18,11 +19,17 @@ const factory = { module: ENGINE_DOUBLE_URL, exportName: 'createEngineDouble', o
 const where = (f: AnyFinding) =>
   `${f.source.line}|${f.source.pointer}|${'token' in f ? f.token.fingerprint : f.rule}`;
 
-async function fromFile(dir: string, name: string, input: Buffer, options: Partial<ScanOptions>) {
+async function fromFile(
+  dir: string,
+  name: string,
+  input: Buffer,
+  options: Partial<ScanOptions>,
+  extra: Parameters<typeof scan>[1] = {},
+) {
   const path = join(dir, name);
   writeFileSync(path, input);
   const outPath = join(dir, `out-${name}`);
-  const r = await scan({ inputs: [path], out: outPath, ...options });
+  const r = await scan({ inputs: [path], out: outPath, ...options }, extra);
   const { readFileSync } = await import('node:fs');
   return { output: readFileSync(outPath), findings: r.findings, report: r.report };
 }
@@ -114,11 +121,39 @@ describe('a file read in place', () => {
       i % 37 === 5 ? JSON.stringify({ i, t: TOKENS[i % 2] }) : JSON.stringify({ i, msg: 'x'.repeat(i % 90) }),
     );
     const input = Buffer.from(`${lines.join('\n')}\n${'z'.repeat(20_000)} ${TOKENS[0]}\nlast line, no end`);
-    const options = { recordBytes: 8192, blockBytes: 4096 };
-    const local = await fromFile(dir, 'a.jsonl', input, options);
-    const pooled = await fromFile(dir, 'b.jsonl', input, { ...options, engineFactory: factory, workers: 2 });
-    expect(pooled.output.equals(local.output)).toBe(true);
-    expect(pooled.findings.map(where)).toEqual(local.findings.map(where));
-    expect(local.findings.length).toBeGreaterThan(100);
+    const fromStdin = await scanStdin(input, 65536, { recordBytes: 8192, blockBytes: 4096 });
+    expect(fromStdin.findings.length).toBeGreaterThan(100);
+    // Pools started before the scan (a pool starts its workers lazily, and a small scan can be done
+    // before they are ready): one whose worker runs every job, one that shares them with this thread.
+    // 16 KiB blocks: what lies between a read's first and last line ends (over 4 KiB) goes to the
+    // worker as a view into the read's buffer, which moves there and comes back for the next read.
+    const alone = await createWorkerPool(factory, 1);
+    const engine = createEngineDouble();
+    const shared = await createWorkerPool(factory, 1, { local: engine });
+    await shared.start();
+    try {
+      for (const [recordBytes, blockBytes] of [
+        [8192, 4096],
+        [32768, 16384],
+      ] as const) {
+        const options = { recordBytes, blockBytes };
+        const local = await fromFile(dir, `a${blockBytes}.jsonl`, input, options);
+        expect(local.output.equals(fromStdin.output)).toBe(true);
+        expect(local.findings.map(where)).toEqual(fromStdin.findings.map(where));
+        for (const [name, executor] of [
+          ['alone', alone],
+          ['shared', shared],
+        ] as const) {
+          const pooled = await fromFile(dir, `${name}${blockBytes}.jsonl`, input, options, {
+            engine,
+            executor,
+          });
+          expect(pooled.output.equals(fromStdin.output)).toBe(true);
+          expect(pooled.findings.map(where)).toEqual(fromStdin.findings.map(where));
+        }
+      }
+    } finally {
+      await Promise.all([alone.close(), shared.close()]);
+    }
   });
 });
