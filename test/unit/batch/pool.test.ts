@@ -27,29 +27,42 @@ describe('scan with worker threads', () => {
       JSON.stringify({ rows: lines.map((l) => JSON.parse(l)) }, null, 2),
     );
     writeFileSync(join(dir, 'in', 'long.txt'), `${'x '.repeat(20_000)}${tokens[5]}\n`);
-    const options = { inputs: [join(dir, 'in')], recordBytes: 8192, blockBytes: 4096 };
+    // 16 KiB blocks: jobs of 4 KiB and more, which a ready worker takes.
+    const options = { inputs: [join(dir, 'in')], recordBytes: 32768, blockBytes: 16384 };
     const local = await scan({ ...options, outDir: join(dir, 'local') });
-    const pooled = await scan({
-      ...options,
-      outDir: join(dir, 'pooled'),
-      engineFactory: factory,
-      workers: 2,
-    });
-    for (const name of ['events.jsonl', 'text.log', 'doc.json', 'long.txt']) {
-      expect(readFileSync(join(dir, 'pooled', 'in', name))).toEqual(
-        readFileSync(join(dir, 'local', 'in', name)),
-      );
+    // A pool of its own (workers started at the first job they could take, maybe after this small scan
+    // is done), and a caller's pool started beforehand, whose worker then takes jobs for sure.
+    const engine = createEngineDouble();
+    const started = await createWorkerPool(factory, 1, { local: engine });
+    await started.start();
+    try {
+      const runs = [
+        await scan({ ...options, outDir: join(dir, 'pooled'), engineFactory: factory, workers: 2 }),
+        await scan({ ...options, outDir: join(dir, 'started') }, { engine, executor: started }),
+      ];
+      for (const [out, pooled] of [
+        ['pooled', runs[0]!],
+        ['started', runs[1]!],
+      ] as const) {
+        for (const name of ['events.jsonl', 'text.log', 'doc.json', 'long.txt']) {
+          expect(readFileSync(join(dir, out, 'in', name))).toEqual(
+            readFileSync(join(dir, 'local', 'in', name)),
+          );
+        }
+        const key = (f: { source: { name?: string; line?: number; pointer?: string } }) =>
+          `${f.source.name}|${f.source.line}|${f.source.pointer}`;
+        const byFile = (fs: typeof local.tokens) => fs.map(key).sort();
+        expect(byFile(pooled.tokens)).toEqual(byFile(local.tokens));
+        // Within one file, findings keep input order.
+        const events = pooled.tokens
+          .filter((f) => f.source.name?.endsWith('events.jsonl'))
+          .map((f) => f.source.line!);
+        expect(events).toEqual([...events].sort((a, b) => a - b));
+      }
+    } finally {
+      await started.close();
     }
-    const key = (f: { source: { name?: string; line?: number; pointer?: string } }) =>
-      `${f.source.name}|${f.source.line}|${f.source.pointer}`;
-    const byFile = (fs: typeof local.tokens) => fs.map(key).sort();
-    expect(byFile(pooled.tokens)).toEqual(byFile(local.tokens));
     expect(local.tokens.length).toBeGreaterThan(40);
-    // Within one file, findings keep input order.
-    const events = pooled.tokens
-      .filter((f) => f.source.name?.endsWith('events.jsonl'))
-      .map((f) => f.source.line!);
-    expect(events).toEqual([...events].sort((a, b) => a - b));
   });
 
   it("runs scans on a caller's pool without closing it", async () => {
