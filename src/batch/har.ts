@@ -146,17 +146,22 @@ export async function processHarEntries(
 
   // While the entries are scanned, each body is a stand-in: the marker, short (a padded stand-in
   // would keep offsets but give the engine every byte of every body to walk again). The marked copy
-  // lives only for the engine call: it goes into a reused buffer (see `takeScratch`).
+  // lives only for the engine call: it goes into a reused buffer (see `takeScratch`). The engine puts
+  // the bodies back in place of their stand-ins as it writes its output (OutputOptions.edits): one
+  // pass, instead of a redacted copy with stand-ins that is then copied again around the bodies.
   const markEdits = bodies.map((b) => ({ start: b.start, end: b.end, bytes: MARK }));
   const scratch = takeScratch(splicedLength(wrapped, markEdits));
+  const putBack = standInEdits(bodies);
   let r: RecordResult;
   try {
     r = await engine.processJson(spliceInto(scratch, wrapped, markEdits), source, {
-      ...out,
+      ...(out?.alloc !== undefined ? { alloc: out.alloc } : {}),
       shifts: true,
+      edits: putBack,
     });
-    if (r.changed) {
-      // The redacted entries hold the stand-ins: put the bodies back in their places. The marker is
+    if (r.changed && r.edited !== true) {
+      // Redacted without the bodies (the record failed closed, or a redacted span took in a stand-in):
+      // the redacted entries hold the stand-ins; put the bodies back in their places. The marker is
       // random per process and no input can hold it; byMark still insists on one per body, in order,
       // and on nothing else, or the entries are walked again. Done before the scratch buffer is
       // given back: the engine's output may be a view of its input.
@@ -178,6 +183,16 @@ export async function processHarEntries(
     return { output: spliceOver(wrapped, wrapped, edits, pool), findings, changed };
   }
   return { output: r.output, findings, changed };
+}
+
+/** Where each body's stand-in is in the marked entries, and what goes there in the output. */
+function standInEdits(bodies: readonly Body[]): Edit[] {
+  let removed = 0;
+  return bodies.map((b) => {
+    const start = b.start - removed;
+    removed += b.end - b.start - MARK.length;
+    return { start, end: start + MARK.length, bytes: b.replacement };
+  });
 }
 
 /**

@@ -11,7 +11,13 @@ import {
 } from '../detection/index.ts';
 import type { AnyFinding, ErrorFinding, Finding, SourceRef } from '../model.ts';
 import type { Policy } from '../policy/index.ts';
-import { applyRedactions, type Fingerprinter, maskRuns, placeholder } from '../redaction/index.ts';
+import {
+  applyRedactions,
+  type Fingerprinter,
+  type LiteralEdits,
+  maskRuns,
+  placeholder,
+} from '../redaction/index.ts';
 import { ProcessingError } from '../util/errors.ts';
 import { countNewlines } from '../util/lines.ts';
 import { type Analysis, type Analyzer, type AnalyzerOptions, createAnalyzer } from './analyze.ts';
@@ -207,18 +213,20 @@ export function createEngine(options: EngineOptions): FullEngine {
       );
     }
     const shifts: number[] | undefined = out?.shifts === true ? [] : undefined;
+    const edits: LiteralEdits | undefined = out?.edits !== undefined ? { list: out.edits } : undefined;
     const output = applyRedactions(
       input,
       result.items,
       (item) => analysisOf(item).replacement(item),
       (start, end) =>
         placeholder('suspect', 'mask', fingerprinter, fingerprinter.fingerprint(input.subarray(start, end))),
-      out === undefined ? undefined : { alloc: out.alloc, inPlace: out.inPlace, shifts },
+      out === undefined ? undefined : { alloc: out.alloc, inPlace: out.inPlace, shifts, edits },
     );
     if (output === null) return { output: input, findings, changed: false };
-    return shifts === undefined
-      ? { output, findings, changed: true }
-      : { output, findings, changed: true, shifts };
+    const r: RecordResult = { output, findings, changed: true };
+    if (shifts !== undefined) r.shifts = shifts;
+    if (edits?.applied === true) r.edited = true;
+    return r;
   };
 
   /** Size limit and scan, shared by text and JSON records; a failure is returned closed (R6). */

@@ -3,6 +3,7 @@
 // Methods are async because decrypting a JWE with a user-supplied key goes through `jose`
 // (WebCrypto, async); without decryption keys they resolve without waiting on I/O.
 import type { AnyFinding, SourceRef } from '../model.ts';
+import type { LiteralEdit } from '../redaction/index.ts';
 
 export interface RecordResult {
   /** The redacted bytes. When `changed` is false this is the input itself, byte-identical (R7). */
@@ -15,6 +16,8 @@ export interface RecordResult {
    * span ends and the output's offset minus the input's from there on).
    */
   shifts?: readonly number[];
+  /** OutputOptions.edits were made in `output` (with the redactions, in one pass). */
+  edited?: boolean;
 }
 
 /** Redacts one unbounded text stream chunk by chunk; tokens may cross chunk boundaries. */
@@ -42,6 +45,14 @@ export interface OutputOptions {
   inPlace?: boolean;
   /** Ask for RecordResult.shifts (a caller that finds its own marks in the output again: HAR bodies). */
   shifts?: boolean;
+  /**
+   * Literal edits of the input (in order, not overlapping, bytes not views of the input), made in the
+   * output along with the redactions when the record is redacted: then RecordResult.edited is set.
+   * They are not when nothing in the record is redacted, when the record fails closed, or when an edit
+   * overlaps a redacted span: the caller then makes them itself (HAR bodies put back in place of
+   * their stand-ins, batch/har.ts).
+   */
+  edits?: readonly LiteralEdit[];
 }
 
 export interface Engine {

@@ -76,6 +76,59 @@ export interface RedactionOutput {
    * the output by the last pair whose end is at or before it (by nothing before the first).
    */
   shifts?: number[];
+  /**
+   * Literal edits made along with the replacements, in the same single pass over the input (a batch
+   * scan's HAR bodies, put back where stand-ins held their places while the entries were scanned).
+   * In input order, not overlapping one another; an edit that overlaps a replaced item makes the
+   * redaction leave every edit out (`applied` stays unset) and the caller make them its own way.
+   */
+  edits?: LiteralEdits;
+}
+
+/** Bytes to write in place of input spans (RedactionOutput.edits); `applied` set once they are. */
+export interface LiteralEdits {
+  readonly list: readonly LiteralEdit[];
+  applied?: boolean;
+}
+
+export interface LiteralEdit {
+  readonly start: number;
+  readonly end: number;
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * The item replacements (start, end, text) and `edits` merged in input order; undefined when an edit
+ * overlaps a replacement (or the edits are out of order).
+ */
+function withEdits(
+  kept: number[],
+  texts: (string | Uint8Array)[],
+  ends: number[],
+  edits: readonly LiteralEdit[],
+): { kept: number[]; texts: (string | Uint8Array)[]; ends: number[] } | undefined {
+  const k2: number[] = [];
+  const t2: (string | Uint8Array)[] = [];
+  const e2: number[] = [];
+  let i = 0;
+  let last = 0;
+  const take = (start: number, text: string | Uint8Array, end: number): boolean => {
+    if (start < last) return false;
+    k2.push(last, start);
+    t2.push(text);
+    e2.push(end);
+    last = end;
+    return true;
+  };
+  for (const e of edits) {
+    while (i < texts.length && kept[2 * i + 1]! < e.start) {
+      if (!take(kept[2 * i + 1]!, texts[i]!, ends[i]!)) return undefined;
+      i++;
+    }
+    if (!take(e.start, e.bytes, e.end)) return undefined;
+  }
+  for (; i < texts.length; i++) if (!take(kept[2 * i + 1]!, texts[i]!, ends[i]!)) return undefined;
+  return { kept: k2, texts: t2, ends: e2 };
 }
 
 /** The output of a redaction: spans of the input and replacement texts (latin1), written out once. */
@@ -87,14 +140,13 @@ function redactList(
   keepMod3: boolean,
   options: RedactionOutput = {},
 ): Uint8Array | null {
-  const { alloc = Buffer.allocUnsafe, inPlace = false, shifts } = options;
-  // Kept input as [start, end) pairs and replacements as strings: no Buffer per part.
-  const texts: string[] = [];
-  const kept: number[] = [];
-  let pos = 0;
-  let delta = 0;
-  /** The output's end never passed the input's after a replacement (so far). */
-  let behind = true;
+  const { alloc = Buffer.allocUnsafe, inPlace = false, shifts, edits } = options;
+  // Kept input as [start, end) pairs and replacements as strings (latin1) or literal bytes (edits):
+  // no Buffer per part.
+  let texts: (string | Uint8Array)[] = [];
+  let kept: number[] = [];
+  /** Where each replaced span ends in the input. */
+  let ends: number[] = [];
   for (const it of items) {
     let text: string | null = null;
     if (it.type === 'token') text = replace(it);
@@ -104,26 +156,42 @@ function redactList(
       if (inner !== null) text = encodeBase64(inner, it.alphabet, it.padded);
     }
     if (text === null) continue;
-    kept.push(pos, it.start);
+    kept.push(ends.length === 0 ? 0 : ends[ends.length - 1]!, it.start);
     texts.push(text);
-    delta += text.length - (it.end - it.start);
-    behind &&= delta <= 0;
-    shifts?.push(it.end, delta);
-    pos = it.end;
+    ends.push(it.end);
+  }
+  if (edits !== undefined && edits.list.length > 0) {
+    const merged = withEdits(kept, texts, ends, edits.list);
+    if (merged !== undefined) {
+      ({ kept, texts, ends } = merged);
+      edits.applied = true;
+    }
   }
   if (texts.length === 0) return null;
+  let delta = 0;
+  /** The output's end never passed the input's after a replacement (so far). */
+  let behind = true;
+  for (let k = 0; k < texts.length; k++) {
+    delta += texts[k]!.length - (ends[k]! - kept[2 * k + 1]!);
+    behind &&= delta <= 0;
+    shifts?.push(ends[k]!, delta);
+  }
+  const pos = ends[ends.length - 1]!;
   if (keepMod3 && ((delta % 3) + 3) % 3 !== 0) {
     // Inside a base64 run that goes on after this window: keep the decoded length's residue
     // mod 3 so the characters after the window still decode at their original alignment.
     const pad = (3 - (((delta % 3) + 3) % 3)) % 3;
-    texts[texts.length - 1] += '~'.repeat(pad);
+    // Inner lists (base64 layers) have no literal edits: their texts are strings.
+    texts[texts.length - 1] = `${texts[texts.length - 1] as string}${'~'.repeat(pad)}`;
     delta += pad;
     behind &&= delta <= 0;
   }
   // Over the input itself only when the output never ran ahead of it: each kept span then moves
   // down or stays (copyWithin is a memmove) and each text ends before the next kept span starts, so
   // no byte is overwritten before it is read. Else into a buffer of exactly the output's length.
-  const over = inPlace && behind;
+  // (Literal edits' bytes are read as they are written: never over the input they come from.)
+  const over =
+    inPlace && behind && !(edits?.applied === true && edits.list.some((e) => e.bytes.buffer === buf.buffer));
   const out = over ? Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength) : alloc(buf.length + delta);
   const length = over ? buf.length + delta : out.length;
   // Every byte of the output is written below: kept spans and texts (latin1, one byte a character)
@@ -131,7 +199,12 @@ function redactList(
   let o = 0;
   for (let k = 0; k < texts.length; k++) {
     o = keepSpan(out, buf, over, kept[2 * k]!, kept[2 * k + 1]!, o);
-    o += out.write(texts[k]!, o, 'latin1');
+    const text = texts[k]!;
+    if (typeof text === 'string') o += out.write(text, o, 'latin1');
+    else {
+      out.set(text, o);
+      o += text.length;
+    }
   }
   o = keepSpan(out, buf, over, pos, buf.length, o);
   // Checked, not assumed: `out` may be a reused buffer (batch/output-pool.ts), and no byte of what it

@@ -41,6 +41,7 @@ import { createWorkerPool, localExecutor, runScan } from '../../src/batch/index.
 import { OutputPool } from '../../src/batch/output-pool.ts';
 import type { SourceRef } from '../../src/model.ts';
 import { type Engine, type EngineConfig, engineFromConfig } from '../../src/pipeline/index.ts';
+import type { LiteralEdit } from '../../src/redaction/index.ts';
 import { enableCompileCache } from '../../src/util/compile-cache.ts';
 import { humanClaims, jwsES256, jwsHS256, jwsRS256, k8sClaims, NOW } from '../helpers/tokens.ts';
 import { CLI_NODE_FLAGS, cliEnv } from './cli-flags.ts';
@@ -447,6 +448,8 @@ type Call =
       source: SourceRef;
       /** The scan gave the call an output buffer (its output pool): the replay does too. */
       pooled: boolean;
+      /** Literal edits the scan asked for (HAR bodies put back): the replay asks for them too. */
+      edits?: LiteralEdit[];
     }
   | { method: 'open'; session: number; source: SourceRef }
   | { method: 'push'; session: number; input: Uint8Array }
@@ -465,7 +468,10 @@ async function recordCalls(file: string, config: EngineConfig): Promise<Call[]> 
   const noted =
     (method: 'processText' | 'processJson' | 'processLines'): Engine[typeof method] =>
     (input, source, out) => {
-      calls.push({ method, input: copy(input), source: { ...source }, pooled: out !== undefined });
+      const call: Call = { method, input: copy(input), source: { ...source }, pooled: out !== undefined };
+      if (out?.edits !== undefined)
+        call.edits = out.edits.map((e) => ({ start: e.start, end: e.end, bytes: copy(e.bytes) }));
+      calls.push(call);
       return inner[method](input, source, out);
     };
   const recording: Engine = {
@@ -527,7 +533,11 @@ async function replay(engine: Engine, calls: readonly Call[]): Promise<number> {
         const r =
           c.method === 'processRecord'
             ? await engine.processRecord(c.input, c.source)
-            : await engine[c.method](c.input, c.source, c.pooled ? out : undefined);
+            : await engine[c.method](
+                c.input,
+                c.source,
+                c.pooled ? (c.edits !== undefined ? { ...out, edits: c.edits } : out) : undefined,
+              );
         findings += r.findings.length;
         // As the scan does once the output is written.
         if (c.pooled && r.changed) pool.give(r.output.buffer);

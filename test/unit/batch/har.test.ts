@@ -25,6 +25,29 @@ function swapping(word: string, to: string, ...more: string[]): Engine {
   return { processJson: swap, processRecord: swap } as unknown as Engine;
 }
 
+/**
+ * `engine` doing what the real one does with OutputOptions.edits: when it redacts the entries, it puts
+ * the bodies back in place of their stand-ins in the same output (a new buffer), and says so.
+ */
+function honouring(engine: Engine): Engine {
+  const json = engine.processJson;
+  return {
+    ...engine,
+    processJson: async (input, source, out) => {
+      const r = await json(input, source);
+      if (!r.changed || out?.edits === undefined) return r;
+      const parts: Uint8Array[] = [];
+      let pos = 0;
+      for (const e of out.edits) {
+        parts.push((await json(input.subarray(pos, e.start), source)).output, e.bytes);
+        pos = e.end;
+      }
+      parts.push((await json(input.subarray(pos), source)).output);
+      return { output: Buffer.concat(parts), findings: r.findings, changed: true, edited: true };
+    },
+  } as Engine;
+}
+
 function entry(url: string, text: string, encoding = 'base64'): string {
   return `{"request":{"url":"${url}"},"response":{"content":{"text":"${text}","encoding":"${encoding}"}}}`;
 }
@@ -207,6 +230,61 @@ describe('processHarEntries: redacted entries, exact bytes', () => {
     expect(r.changed).toBe(false);
     expect(r.overWrapped).toBe(true);
     expect(r.inputKept).toBe(true);
+  });
+});
+
+describe('processHarEntries: bodies put back by the engine as it writes the redacted entries', () => {
+  it('gives the bytes the stand-ins found again give, in a buffer of its own when the entries were redacted', async () => {
+    const shrinks = `{"a":"${'SHRINK-'.repeat(20)}"}`;
+    const long = 'X'.repeat(600);
+    const cases: [string[], string[]][] = [
+      [
+        ['WORD', 'W'],
+        [entry('a/WORD', b64(clean)), entry('b', b64(clean))],
+      ],
+      [
+        ['WORD', 'WORD-MUCH-LONGER'],
+        [entry('a/WORD', b64(body)), entry('b', b64(clean))],
+      ],
+      [
+        ['WORD', 'W'],
+        [entry('a', b64(body)), entry('b', b64(clean).replace(/=/g, '\\u003d'))],
+      ],
+      [
+        ['WORD', 'W'],
+        [entry('a/WORD', b64(body)), entry('b/WORD', b64(clean)), entry('c', b64(clean), 'utf8')],
+      ],
+      [
+        ['GROW', 'GROW-GROW-GROW', 'SHRINK-', 'S'],
+        [
+          entry('a/GROW', b64(clean)),
+          entry('b', b64(`${clean} `)),
+          entry(`c/${'SHRINK-'.repeat(20)}`, b64(shrinks)),
+        ],
+      ],
+      [
+        [long, 'x'],
+        ['A', 'B', 'C'].map((c, k) => entry(k === 0 ? `a/${long}` : `e${k}`, b64(`{"k":"${c}"}`))),
+      ],
+      [
+        ['WORD', 'W'],
+        [entry('a', b64(clean)), entry('b', 'not base64', 'utf8')],
+      ],
+    ];
+    for (const [swap, entries] of cases) {
+      const [w, t, ...more] = swap;
+      const found = await run(swapping(w!, t!, ...more), entries);
+      const put = await run(honouring(swapping(w!, t!, ...more)), entries);
+      expect(put.text).toBe(found.text);
+      expect(put.changed).toBe(found.changed);
+      expect(put.roomKept).toBe(true);
+      // Entries redacted: the engine's output, in a buffer of its own. Else as before: the input
+      // itself, or the bodies written over it.
+      if (entries[0]!.includes('/')) {
+        expect(put.overWrapped).toBe(false);
+        expect(put.inputKept).toBe(true);
+      } else expect(put.overWrapped).toBe(found.overWrapped);
+    }
   });
 });
 

@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { scan } from '../../../src/detection/index.ts';
-import { applyRedactions } from '../../../src/redaction/index.ts';
+import { applyRedactions, type LiteralEdits } from '../../../src/redaction/index.ts';
 import { jwsES256 } from '../../helpers/tokens.ts';
 
 /** `text` in a buffer of its own (small Buffers share Node's pool: an output may come from it too). */
@@ -104,5 +104,121 @@ describe('applyRedactions', () => {
       ),
       { numRuns: 100 },
     );
+  });
+
+  it('makes literal edits in the same pass, in order among the replacements, or none when one overlaps', async () => {
+    const t = await jwsES256({ sub: 'x' });
+    // Words between the tokens: edits replace whole words (never a token's bytes).
+    const words = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta'];
+    const text = `${words[0]} ${t} ${words[1]} ${words[2]} "${t}" ${words[3]} ${words[4]} ${t} ${words[5]}`;
+    const result = scan(Buffer.from(text));
+    expect(result.items.length).toBe(3);
+    const spans = words.map((w) => ({ start: text.indexOf(w), end: text.indexOf(w) + w.length }));
+    fc.assert(
+      fc.property(
+        fc.subarray([0, 1, 2, 3, 4, 5]),
+        fc.array(fc.integer({ min: 0, max: 12 }), { minLength: 6, maxLength: 6 }),
+        fc.integer({ min: 1, max: t.length + 10 }),
+        fc.boolean(),
+        (chosen, lengths, placeholder, inPlace) => {
+          const list = chosen.map((i) => ({ ...spans[i]!, bytes: Buffer.from('E'.repeat(lengths[i]!) + i) }));
+          // Expected: the text with each token and each chosen word replaced, by position.
+          const all = [
+            ...result.items.map((it) => ({ start: it.start, end: it.end, text: 'P'.repeat(placeholder) })),
+            ...list.map((e) => ({ start: e.start, end: e.end, text: e.bytes.toString('latin1') })),
+          ].sort((a, b) => a.start - b.start);
+          let expected = '';
+          let pos = 0;
+          for (const r of all) {
+            expected += text.slice(pos, r.start) + r.text;
+            pos = r.end;
+          }
+          expected += text.slice(pos);
+          const edits: LiteralEdits = { list };
+          const shifts: number[] = [];
+          const input = own(text);
+          const out = applyRedactions(
+            input,
+            result.items,
+            () => 'P'.repeat(placeholder),
+            () => 'S',
+            {
+              inPlace,
+              edits,
+              shifts,
+            },
+          )!;
+          expect(Buffer.from(out).toString('latin1')).toBe(expected);
+          expect(edits.applied).toBe(list.length > 0 ? true : undefined);
+          expect(shifts[shifts.length - 1]).toBe(out.length - text.length);
+          if (out.buffer !== input.buffer) expect(input.toString('latin1')).toBe(text);
+        },
+      ),
+      { numRuns: 200 },
+    );
+    // Edits alone (every token left as it is, a report-only policy): still an output, with them.
+    const only: LiteralEdits = { list: [{ ...spans[1]!, bytes: Buffer.from('B') }] };
+    const out = applyRedactions(
+      Buffer.from(text),
+      result.items,
+      () => null,
+      () => 'S',
+      { edits: only },
+    );
+    expect(Buffer.from(out!).toString('latin1')).toBe(text.replace('beta', 'B'));
+    // An edit over a token's bytes: none is made (the caller makes them its own way).
+    const tokenAt = result.items[1]!;
+    const overlapping: LiteralEdits = {
+      list: [
+        { ...spans[0]!, bytes: Buffer.from('A') },
+        { start: tokenAt.start - 2, end: tokenAt.start + 3, bytes: Buffer.from('X') },
+      ],
+    };
+    const redacted = applyRedactions(
+      Buffer.from(text),
+      result.items,
+      () => 'P',
+      () => 'S',
+      {
+        edits: overlapping,
+      },
+    );
+    expect(overlapping.applied).toBeUndefined();
+    expect(Buffer.from(redacted!).toString('latin1')).toBe(text.split(t).join('P'));
+    // Edits out of order: none made either.
+    const unordered: LiteralEdits = {
+      list: [
+        { ...spans[3]!, bytes: Buffer.from('D') },
+        { ...spans[0]!, bytes: Buffer.from('A') },
+      ],
+    };
+    applyRedactions(
+      Buffer.from(text),
+      result.items,
+      () => 'P',
+      () => 'S',
+      { edits: unordered },
+    );
+    expect(unordered.applied).toBeUndefined();
+  });
+
+  it('never writes over the input an edit reads from', async () => {
+    const t = await jwsES256({ sub: 'x' });
+    const text = `aaaa ${t} bbbbbbbb cccc`;
+    const input = own(text);
+    const result = scan(input);
+    // The edit's bytes are the input's own "cccc", put in place of "bbbbbbbb" (the output shorter).
+    const b = text.indexOf('bbbbbbbb');
+    const c = text.indexOf('cccc');
+    const edits: LiteralEdits = { list: [{ start: b, end: b + 8, bytes: input.subarray(c, c + 4) }] };
+    const out = applyRedactions(
+      input,
+      result.items,
+      () => 'P',
+      () => 'S',
+      { inPlace: true, edits },
+    )!;
+    expect(out.buffer).not.toBe(input.buffer);
+    expect(Buffer.from(out).toString('latin1')).toBe('aaaa P cccc cccc');
   });
 });
