@@ -28,11 +28,9 @@ export interface LineProcessor extends FormatProcessor {
    * carried. `bytes` has a buffer of its own, handed over; `reuse` gets it back once it is free again
    * (the job is done, and its output written when that is a view of it).
    */
-  block(bytes: Uint8Array, reuse?: (buffer: ArrayBuffer) => void): Promise<void>;
-  /** Bytes carried after the last block. */
-  readonly carried: number;
-  /** Takes the bytes carried after the last block (between long lines only): views, or a copy. */
-  takeCarry(): Uint8Array;
+  block(bytes: Uint8Array, reuse: (buffer: ArrayBuffer) => void): Promise<void>;
+  /** Forgets the bytes carried after the last block (between long lines only); returns how many. */
+  dropCarry(): number;
 }
 
 export function lineProcessor(ctx: FormatContext, mode: 'text' | 'jsonl'): LineProcessor {
@@ -102,10 +100,12 @@ export function lineProcessor(ctx: FormatContext, mode: 'text' | 'jsonl'): LineP
     block(bytes, reuse) {
       return submit(bytes, true, reuse);
     },
-    get carried() {
-      return carryBytes;
+    dropCarry() {
+      const n = carryBytes;
+      carry = [];
+      carryBytes = 0;
+      return n;
     },
-    takeCarry,
     async push(chunk) {
       let at = 0;
       while (at < chunk.length) {
@@ -167,18 +167,12 @@ export interface FileInPlace {
   reading?: { counted(): number; add(n: number): void };
 }
 
-/** Reads in flight ahead of the block being framed (each one block, at fixed offsets). */
-const READS_AHEAD = 2;
-
 /**
- * A plain file, read in place one block at a time, at fixed offsets (block k at k * blockBytes), with
- * the next reads already in flight while a block is framed: no read waits for the one before it. What
- * lies between a block's first and last line ends goes to the processor as it is, in the read's own
- * buffer, never copied (a worker pool takes it over as it is). The line that straddles two reads (the
- * bytes after the last line end of one and up to the first of the next) is copied into a small job of
- * its own, in order between the two. Lines longer than a block, and a block holding no line end, go
- * through the stream framing instead, which carries what follows them back here.
- * The cuts differ from the stream framing's; what each line gives does not (jobs are line-independent).
+ * A plain file, read in place one block at a time: each read starts where the previous block ended
+ * and takes `blockBytes`; the block is what precedes the last line end, so it is the same block the
+ * stream framing would cut, in a buffer of its own, never copied (a worker pool takes it over as it
+ * is). The bytes after that line end are read again as the start of the next block (less than a
+ * line, as a rule). Long lines and the end of the file go through the stream framing.
  */
 export async function readLinesInPlace(
   processor: LineProcessor,
@@ -197,63 +191,53 @@ export async function readLinesInPlace(
     if (size >= blockBytes && size < blockBytes + SIZE_CLASS_STEP && free.length < MAX_FREE_BLOCKS)
       free.push(buffer);
   };
-  const reads: Promise<Buffer>[] = [];
-  let nextAt = 0;
-  // Reads past the end give nothing; the loop stops at the first short one and they are awaited.
-  const readAhead = () => {
-    while (reads.length < READS_AHEAD) {
-      const reused = free.pop();
-      const buf = reused !== undefined ? Buffer.from(reused) : Buffer.allocUnsafeSlow(blockBytes);
-      const read = handle.read(buf, 0, blockBytes, nextAt).then((r) => buf.subarray(0, r.bytesRead));
-      read.catch(() => undefined);
-      reads.push(read);
-      nextAt += blockBytes;
-    }
+  /** A read in flight: the next block is read while this one is processed. */
+  let ahead: Promise<{ at: number; data: Buffer }> | undefined;
+  const readAt = (at: number) => {
+    const reused = free.pop();
+    const buf = reused !== undefined ? Buffer.from(reused) : Buffer.allocUnsafeSlow(blockBytes);
+    return handle.read(buf, 0, blockBytes, at).then((r) => ({ at, data: buf.subarray(0, r.bytesRead) }));
   };
-  let reported = file.reading?.counted() ?? 0;
-  let consumed = 0;
-  const advance = (n: number) => {
-    consumed += n;
-    scanned(n);
-    if (file.reading !== undefined && consumed > reported) {
-      file.reading.add(consumed - reported);
-      reported = consumed;
-    }
-  };
-  /** Bytes after the last line end handed over so far (block mode: a copy of their own). */
-  let tail: Uint8Array = new Uint8Array(0);
   try {
-    for (;;) {
-      readAhead();
-      const data = await reads.shift()!;
-      // Read now: once its buffer has moved to a worker, `data` reads as empty.
-      const size = data.length;
-      if (size === 0) break;
-      advance(size);
-      const first = processor.between && processor.carried === 0 ? data.indexOf(LF) : -1;
-      if (first >= 0 && tail.length + first + 1 <= blockBytes) {
-        const last = data.lastIndexOf(LF);
-        const seam = Buffer.allocUnsafeSlow(tail.length + first + 1);
-        seam.set(tail, 0);
-        seam.set(data.subarray(0, first + 1), tail.length);
-        tail = Uint8Array.prototype.slice.call(data, last + 1);
-        await processor.block(seam);
-        if (last > first) await processor.block(data.subarray(first + 1, last + 1), reuse);
-        else reuse(data.buffer as ArrayBuffer);
-      } else {
-        // A long line (or one that becomes long here): the stream framing, which keeps views of `data`
-        // (its buffer is then left to the collector, never reused).
-        if (tail.length > 0) await processor.push(tail);
-        tail = new Uint8Array(0);
-        await processor.push(data);
-        if (processor.between) tail = processor.takeCarry();
+    let pos = 0;
+    /** Bytes consumed so far (counted as scanned, and as read for progress). */
+    let furthest = 0;
+    let reported = file.reading?.counted() ?? 0;
+    const advance = (to: number) => {
+      if (to <= furthest) return;
+      scanned(to - furthest);
+      furthest = to;
+      if (file.reading !== undefined && to > reported) {
+        file.reading.add(to - reported);
+        reported = to;
       }
-      if (size < blockBytes) break;
+    };
+    for (;;) {
+      if (processor.between) pos -= processor.dropCarry();
+      const next = ahead !== undefined ? await ahead : await readAt(pos);
+      ahead = undefined;
+      const { data } = next;
+      if (next.at !== pos) throw new Error(`read-ahead at ${next.at}, wanted ${pos}`);
+      if (data.length === 0) break;
+      if (processor.between && data.length === blockBytes) {
+        const nl = data.lastIndexOf(LF);
+        if (nl >= 0) {
+          advance(pos + nl + 1);
+          pos += nl + 1;
+          ahead = readAt(pos);
+          await processor.block(data.subarray(0, nl + 1), reuse);
+          continue;
+        }
+      }
+      advance(pos + data.length);
+      await processor.push(data);
+      pos += data.length;
+      // A short read is the end of the file: what is carried now is its last line.
+      if (data.length < blockBytes) break;
     }
-    if (tail.length > 0) await processor.block(tail);
     await processor.end();
   } finally {
-    await Promise.all(reads.map((r) => r.catch(() => undefined)));
+    await ahead?.catch(() => undefined);
     await handle.close();
   }
 }

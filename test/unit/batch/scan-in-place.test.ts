@@ -1,5 +1,5 @@
-// A file on disk is read in place (lines: one block per read at fixed offsets, the line across two
-// reads copied into a job of its own; JSON and HAR: two reused buffers), not through a stream. Whatever the content, block size or
+// A file on disk is read in place (lines: one block per read, the bytes after its last line end read
+// again; JSON and HAR: two reused buffers), not through a stream. Whatever the content, block size or
 // record size, that must give exactly what the stream framing gives for the same bytes from stdin, in
 // any chunking: the same output, the same findings with the same lines and pointers, the same counts.
 // And with worker threads: the same again.
@@ -125,8 +125,8 @@ describe('a file read in place', () => {
     expect(fromStdin.findings.length).toBeGreaterThan(100);
     // Pools started before the scan (a pool starts its workers lazily, and a small scan can be done
     // before they are ready): one whose worker runs every job, one that shares them with this thread.
-    // 16 KiB blocks: what lies between a read's first and last line ends (over 4 KiB) goes to the
-    // worker as a view into the read's buffer, which moves there and comes back for the next read.
+    // 16 KiB blocks: jobs over 4 KiB, which go to the worker in the read's own buffer, which moves
+    // there and comes back for a later read.
     const alone = await createWorkerPool(factory, 1);
     const engine = createEngineDouble();
     const shared = await createWorkerPool(factory, 1, { local: engine });
