@@ -2,11 +2,15 @@
 // outputs for every way a batch of entries can change (the entries, the base64 bodies, both, neither),
 // whether the redacted entries are written over the job's own bytes (when they fit and nothing is read
 // after it is overwritten) or into a new buffer, and the input left as it was in the second case.
+import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { base64Bodies, processHarEntries } from '../../../src/batch/har.ts';
 import type { HarBodySpan } from '../../../src/batch/json-splitter.ts';
 import type { AnyFinding, SourceRef } from '../../../src/model.ts';
+import { engineFromConfig } from '../../../src/pipeline/index.ts';
 import type { Engine, RecordResult } from '../../../src/pipeline/types.ts';
+import { jwsHS256, jwsRS256, k8sClaims, NOW } from '../../helpers/tokens.ts';
 
 const SOURCE: SourceRef = { kind: 'file', name: 'x.har' };
 const b64 = (t: string) => Buffer.from(t).toString('base64');
@@ -324,5 +328,80 @@ describe("processHarEntries: bodies from the splitter's spans or from a walk", (
     const count = (t: string, sub: string) => t.split(sub).length - 1;
     expect(count(walked.text, b64(body))).toBe(1);
     expect(count(walked.text, b64(body.split('WORD').join('W')))).toBe(1);
+  });
+});
+
+describe('processHarEntries with the real engine', () => {
+  it('gives the same bytes and findings whether the engine puts the bodies back or they are found again', async () => {
+    const engine = await engineFromConfig({
+      policies: ['default'],
+      ruleFiles: [],
+      key: randomBytes(32),
+      keyId: 't',
+      ephemeralKey: true,
+    });
+    // The engine, counting the records it redacted with the bodies put back in the same pass.
+    let edited = 0;
+    const putting: Engine = {
+      ...engine,
+      processJson: async (input, source, out) => {
+        const r = await engine.processJson(input, source, out);
+        if (r.edited === true) edited++;
+        return r;
+      },
+    };
+    // The same engine, with the edits left out: the stand-ins found in its output (byMark).
+    const without: Engine = {
+      ...engine,
+      processJson: (input, source, out) => {
+        const { edits: _edits, ...rest } = out ?? {};
+        return engine.processJson(input, source, rest);
+      },
+    };
+    const tokens = [
+      await jwsHS256({ sub: 'svc', iss: 'https://idp.example.com', exp: NOW() + 600 }),
+      await jwsRS256({ ...k8sClaims(), exp: NOW() + 3600 }),
+    ];
+    const text = fc.oneof(
+      fc.constantFrom('plain', 'WORD', `Bearer ${tokens[0]}`, `{"t":"${tokens[1]}"}`, `x ${tokens[1]} y`),
+      fc.string({ maxLength: 20 }),
+    );
+    const harEntry = fc.record({
+      url: fc.constantFrom('https://x/', `https://x/?access_token=${tokens[0]}`),
+      header: fc.constantFrom('none', `Bearer ${tokens[1]}`),
+      body: text,
+      base64: fc.boolean(),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(harEntry, { minLength: 1, maxLength: 8 }), async (list) => {
+        const entries = list.map((e) =>
+          JSON.stringify({
+            request: { url: e.url, headers: [{ name: 'authorization', value: e.header }] },
+            response: {
+              content: e.base64
+                ? { text: Buffer.from(e.body).toString('base64'), encoding: 'base64' }
+                : { text: e.body },
+            },
+          }),
+        );
+        const a = await processHarEntries(putting, framed(entries), 0, SOURCE);
+        const b = await processHarEntries(without, framed(entries), 0, SOURCE);
+        const out = Buffer.from(a.output).toString('latin1');
+        expect(out).toBe(Buffer.from(b.output).toString('latin1'));
+        const where = (fs: AnyFinding[]) =>
+          fs.map((f) => `${f.source.pointer}|${'token' in f ? f.token.fingerprint : f.rule}`).sort();
+        expect(where(a.findings)).toEqual(where(b.findings));
+        // No token left, in the entries or in a body; the redacted entries still parse.
+        const parsed = JSON.parse(out) as { response: { content: { text: string; encoding?: string } } }[];
+        for (const e of parsed) {
+          const c = e.response.content;
+          const body = c.encoding === 'base64' ? Buffer.from(c.text, 'base64').toString() : c.text;
+          for (const t of tokens) expect(body).not.toContain(t);
+        }
+        for (const t of tokens) expect(out).not.toContain(t);
+      }),
+      { numRuns: 60 },
+    );
+    expect(edited).toBeGreaterThan(10);
   });
 });
