@@ -14,6 +14,10 @@
 // a worker's result asks of it. Strings go in a table beside it, each once per message (but ids,
 // which are all different): most of a finding's strings are the same as the last one's (its time,
 // file, pointer, context), and cloning made a new string of each, for every finding.
+// When the findings are only counted (a scan that writes none, only its summary), a finding with a
+// template travels as the template's number alone, and comes back as the template (the token's
+// analysis, which is all the summary reads): no id, time or source is packed, cloned or rebuilt.
+import type { FindingAnalysis } from '../findings/index.ts';
 import type { AnyFinding, Finding, SourceRef } from '../model.ts';
 
 /** A token's analysis: everything in a finding but id, time, source, token.encoding and token.context. */
@@ -51,6 +55,11 @@ export interface PackedFindings {
   flat: Float64Array;
   /** Findings not of the expected shape, as they are. */
   whole: AnyFinding[];
+  /**
+   * Packed for counting only (FindingPacker.pack): a finding with a template is its number alone in
+   * `flat`, and is unpacked as its analysis (FindingUnpacker.unpackCounted).
+   */
+  counted?: true;
 }
 
 const WHOLE = -1;
@@ -89,7 +98,9 @@ export class FindingPacker {
   /** The shape the last finding had: most findings of a job have the same (compared key by key). */
   private lastShape: Shape | undefined;
 
-  pack(findings: readonly AnyFinding[]): PackedFindings {
+  /** `countOnly`: the findings are only counted, not written (see above). */
+  pack(findings: readonly AnyFinding[], countOnly = false): PackedFindings {
+    if (countOnly) return this.packCounted(findings);
     const out: PackedFindings = { templates: [], shapes: [], strings: [], flat: EMPTY, whole: [] };
     const { strings } = out;
     // Numbers in a typed array: cloned as one block, and written without an array growing push by push.
@@ -142,6 +153,28 @@ export class FindingPacker {
       flat[n++] = str(token.context, 1);
     }
     out.flat = flat.slice(0, n);
+    return out;
+  }
+
+  private packCounted(findings: readonly AnyFinding[]): PackedFindings {
+    const out: PackedFindings = {
+      templates: [],
+      shapes: [],
+      strings: [],
+      flat: EMPTY,
+      whole: [],
+      counted: true,
+    };
+    const flat = new Float64Array(findings.length);
+    let n = 0;
+    for (const f of findings) {
+      const id = 'token' in f ? this.templateOf(f as Finding, out.templates) : undefined;
+      if (id === undefined) {
+        flat[n++] = WHOLE;
+        out.whole.push(f);
+      } else flat[n++] = id;
+    }
+    out.flat = flat;
     return out;
   }
 
@@ -281,7 +314,31 @@ export class FindingUnpacker {
   private readonly templates = new Map<number, Template>();
   private readonly shapes = new Map<number, { keys: string[]; numbers: number }>();
 
+  /**
+   * A message packed for counting: the findings that travelled whole, and the analyses of the others
+   * (one per finding; the summary reads nothing else).
+   */
+  unpackCounted(packed: PackedFindings): { findings: AnyFinding[]; counted: FindingAnalysis[] } {
+    for (const [id, t] of packed.templates) this.templates.set(id, t);
+    const { flat, whole } = packed;
+    const counted: FindingAnalysis[] = [];
+    let w = 0;
+    for (let i = 0; i < flat.length; i++) {
+      const tid = flat[i]!;
+      if (tid === WHOLE) {
+        if (w++ >= whole.length) throw new Error('packed findings: fewer whole findings than marked');
+        continue;
+      }
+      const t = Number.isInteger(tid) ? this.templates.get(tid) : undefined;
+      if (t === undefined) throw new Error(`finding template ${tid} never arrived`);
+      counted.push(t);
+    }
+    if (w !== whole.length) throw new Error('packed findings: more whole findings than marked');
+    return { findings: whole, counted };
+  }
+
   unpack(packed: PackedFindings): AnyFinding[] {
+    if (packed.counted === true) throw new Error('packed findings: packed for counting only');
     for (const [id, t] of packed.templates) this.templates.set(id, t);
     for (const [id, keys, numbers] of packed.shapes) this.shapes.set(id, { keys, numbers });
     const { flat, strings, whole } = packed;

@@ -2,6 +2,7 @@
 // the splitter. Jobs are plain data (structured-cloneable), so the same `runJob` serves the in-thread
 // executor and the worker pool, and the order of results is the order of submission.
 import { isUtf8 } from 'node:buffer';
+import type { FindingAnalysis } from '../findings/index.ts';
 import type { AnyFinding, SourceRef } from '../model.ts';
 import { boundPointer } from '../pipeline/index.ts';
 import type { Engine, OutputOptions, RecordResult } from '../pipeline/types.ts';
@@ -50,6 +51,11 @@ export type Job =
 export interface JobResult {
   output: Uint8Array;
   findings: AnyFinding[];
+  /**
+   * Findings only counted (a scan that writes none, see FindingSink.countOnly), from a worker: their
+   * analyses, one per finding, besides `findings` (those that travelled whole).
+   */
+  counted?: FindingAnalysis[];
   /** Things the user should know (a unit that was not UTF-8 and was scanned as text, ...). */
   notes: string[];
   /** From a worker: the buffer the job's bytes came in, handed back for reuse (pool-protocol.ts). */

@@ -45,6 +45,12 @@ export interface ScanOptions {
 /** Where findings go (a findings writer from src/findings, a collector in tests). */
 export interface FindingSink {
   write(finding: AnyFinding): void | Promise<void>;
+  /**
+   * Nothing is written: findings are only counted for the summary. Worker threads then send a token
+   * finding as its analysis alone (batch/finding-pack.ts), which `write` never sees; error findings
+   * still come whole.
+   */
+  readonly countOnly?: boolean;
 }
 
 /** Text output for the summary and the progress bar. */

@@ -106,6 +106,11 @@ export function defaultWorkerCount(): number {
 export interface PoolOptions {
   /** An engine in this thread that runs jobs too (see above). */
   local?: Engine;
+  /**
+   * The findings are only counted, never written (FindingSink.countOnly): workers send those with a
+   * template as its number alone, and results carry their analyses (JobResult.counted).
+   */
+  countOnly?: boolean;
 }
 
 /** An executor that is a worker pool. `failure` is set once a worker could not start (bad factory). */
@@ -144,7 +149,7 @@ export async function createWorkerPool(
   const start = (): { slot: Slot; ready: Promise<void> } => {
     const done = new Int32Array(new SharedArrayBuffer(4));
     const worker = new Worker(WORKER_URL, {
-      workerData: { factory, done },
+      workerData: { factory, done, countOnly: options.countOnly === true },
       resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB },
     });
     const slot: Slot = {
@@ -184,16 +189,19 @@ export async function createWorkerPool(
               return;
             }
             // Unpacked in arrival order, result or not: templates come with the first finding using them.
-            let findings: JobResult['findings'];
+            let unpacked: Pick<JobResult, 'findings' | 'counted'>;
             try {
-              findings = slot.unpacker.unpack(r.packed);
+              unpacked =
+                r.packed.counted === true
+                  ? slot.unpacker.unpackCounted(r.packed)
+                  : { findings: slot.unpacker.unpack(r.packed) };
             } catch (err) {
               p?.reject(err as Error);
               return;
             }
             p?.resolve({
               output: r.output,
-              findings,
+              ...unpacked,
               notes: r.notes,
               ...(r.spare !== undefined ? { spare: r.spare } : {}),
             });

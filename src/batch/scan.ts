@@ -122,7 +122,10 @@ export async function runScan(options: ScanOptions, deps: ScanDeps): Promise<Sca
       // entry count: 10 of them with 2 threads, and a worker holding up to 3 (pool.ts), left this
       // thread less idle (164-174 against 153-160 MB/s on a 300 MB HAR, peak 196-199 MB).
       window: { entries: executor.parallelism * 4 + 2, bytes: (executor.parallelism * 2 + 2) * 1024 * 1024 },
-      onResult: (r) => sinkFindings(r.findings),
+      onResult: (r) => {
+        if (r.counted !== undefined) for (const a of r.counted) summary.add(a);
+        return sinkFindings(r.findings);
+      },
       failure,
       note,
       counted,
@@ -239,7 +242,8 @@ async function createExecutor(options: ScanOptions, deps: ScanDeps): Promise<Exe
   const factory = options.engineFactory;
   const workers = options.workers ?? (factory !== undefined ? defaultWorkerCount() : 1);
   const local = deps.engine ?? (await engineFromFactory(factory!));
-  if (factory !== undefined && workers > 1) return createWorkerPool(factory, workers - 1, { local });
+  if (factory !== undefined && workers > 1)
+    return createWorkerPool(factory, workers - 1, { local, countOnly: deps.findings.countOnly === true });
   return localExecutor(local);
 }
 

@@ -12,7 +12,7 @@ import { type Reply, type Request, transferList, type WireResult } from './pool-
 const port = parentPort;
 if (port === null) throw new Error('worker.ts runs only as a worker thread');
 
-const data = workerData as { factory: EngineFactorySpec; done: Int32Array };
+const data = workerData as { factory: EngineFactorySpec; done: Int32Array; countOnly: boolean };
 const ready: Promise<Engine> = engineFromFactory(data.factory);
 ready.then(
   () => port.postMessage({ type: 'ready' } satisfies Reply),
@@ -57,7 +57,11 @@ async function handle(req: Request): Promise<void> {
     const wire: WireResult | undefined =
       result === undefined
         ? undefined
-        : { output: result.output, packed: packer.pack(result.findings), notes: result.notes };
+        : {
+            output: result.output,
+            packed: packer.pack(result.findings, data.countOnly),
+            notes: result.notes,
+          };
     // An output in one of this worker's buffers goes as it is, and the job's buffer, nothing here
     // reading it any more, takes that one's place here (no copy of the output into it). The pool's
     // thread then reuses the output's buffer as it would have the job's (jobs.ts reclaim).

@@ -98,7 +98,8 @@ export async function runScanCommand(argv: readonly string[], io: Io): Promise<n
     },
     {
       engine,
-      findings: { write: (f) => writer?.write(f) },
+      // Without --findings, findings are only counted (the summary): workers send less (FindingSink).
+      findings: writer ? { write: (f) => writer.write(f) } : { write: () => undefined, countOnly: true },
       stderr: io.stderr as NodeJS.WritableStream & { columns?: number },
       isTTY: io.isTTY,
       stdin: io.stdin as AsyncIterable<Uint8Array>,

@@ -18,6 +18,7 @@ export {
 export {
   type Count,
   createSummaryAccumulator,
+  type FindingAnalysis,
   type FindingsSummary,
   renderSummary,
   type SummaryAccumulator,

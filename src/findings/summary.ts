@@ -37,8 +37,17 @@ export interface FindingsSummary {
   tokens: TokenSummary[];
 }
 
+/**
+ * What the summary reads of a token finding: its token's analysis, the same for every sighting (a
+ * worker thread sends findings that are only counted as that alone: batch/finding-pack.ts).
+ */
+export type FindingAnalysis = Pick<
+  Finding,
+  'rule' | 'severity' | 'token' | 'classification' | 'status' | 'inner'
+>;
+
 export interface SummaryAccumulator {
-  add(f: AnyFinding): void;
+  add(f: AnyFinding | FindingAnalysis): void;
   result(): FindingsSummary;
 }
 
@@ -105,7 +114,7 @@ export function createSummaryAccumulator(): SummaryAccumulator {
       findings += 1;
       bySeverity[f.severity] += 1;
       bump(byRule, f.rule);
-      if (isErrorFinding(f)) {
+      if ('error' in f && isErrorFinding(f)) {
         errors += 1;
         return;
       }

@@ -386,7 +386,6 @@ async function child(args: {
     return;
   }
   const workers = args.workers ?? 1;
-  let findings = 0;
   // Engines built and warm before the timer, in every thread that runs one: this thread's, and with
   // workers, the pool's (started once, kept across the warm-up and the timed scan). Worker start-up
   // (~0.2 s of CPU per worker, once per CLI run) is not throughput, and the engine replay and the
@@ -401,7 +400,8 @@ async function child(args: {
             options: config,
           },
           workers - 1,
-          { local: engine },
+          // As `jwt-redactor scan` without --findings: findings only counted (FindingSink.countOnly).
+          { local: engine, countOnly: true },
         )
       : undefined;
   await pool?.start();
@@ -409,10 +409,7 @@ async function child(args: {
   const deps = { engine, executor, stderr: { write: () => true }, isTTY: false };
   if (args.warm !== undefined) {
     const warmOut = `${args.out!}-warm`;
-    await runScan(
-      { inputs: [args.warm], outDir: warmOut },
-      { ...deps, findings: { write: () => undefined } },
-    );
+    await runScan({ inputs: [args.warm], outDir: warmOut }, { ...deps, findings: COUNTED });
     rmSync(warmOut, { recursive: true, force: true });
   }
   if (args.barrier) {
@@ -422,11 +419,9 @@ async function child(args: {
   }
   const mark = cpuMark();
   const started = performance.now();
-  const report = await runScan(
-    { inputs: [args.file], outDir: args.out! },
-    { ...deps, findings: { write: () => void findings++ } },
-  );
+  const report = await runScan({ inputs: [args.file], outDir: args.out! }, { ...deps, findings: COUNTED });
   if (report.failed) throw new Error(JSON.stringify(report.failures));
+  const findings = report.findings.findings;
   const ended = performance.now();
   const result: ChildResult = {
     bytes: report.bytesRead,
@@ -507,6 +502,9 @@ async function recordCalls(file: string, config: EngineConfig): Promise<Call[]> 
   if (report.failed) throw new Error(JSON.stringify(report.failures));
   return calls;
 }
+
+/** Findings as `jwt-redactor scan` without --findings treats them: counted for the summary only. */
+const COUNTED = { write: () => undefined, countOnly: true } as const;
 
 /** Runs recorded calls on `engine`; returns the number of findings. */
 async function replay(engine: Engine, calls: readonly Call[]): Promise<number> {

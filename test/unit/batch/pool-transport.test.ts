@@ -3,12 +3,14 @@
 // build its engine fails the run even when this thread's engine carried it; and the ids of findings
 // in different units of one document never collide.
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FindingPacker, FindingUnpacker } from '../../../src/batch/finding-pack.ts';
+import { runScan } from '../../../src/batch/index.ts';
 import { reclaim, runJob } from '../../../src/batch/jobs.ts';
 import { createWorkerPool } from '../../../src/batch/pool.ts';
+import { createSummaryAccumulator, type FindingAnalysis } from '../../../src/findings/index.ts';
 import type { AnyFinding, Finding } from '../../../src/model.ts';
 import { engineFromConfig } from '../../../src/pipeline/index.ts';
 import { jwsHS256, jwsRS256, k8sClaims, NOW } from '../../helpers/tokens.ts';
@@ -162,6 +164,47 @@ describe('findings between a worker and the pool', () => {
     expect(() => new FindingUnpacker().unpack(wire(packed))).toThrow(/string index/);
   });
 
+  it('packed for counting only: each a template number, back as its analysis, the same summary', async () => {
+    const findings = await realFindings();
+    const packer = new FindingPacker();
+    const unpacker = new FindingUnpacker();
+    const first = wire(packer.pack(findings.slice(0, 12), true));
+    const second = wire(packer.pack(findings.slice(12), true));
+    // No id, time, source or string at all: one number a finding; the error finding whole.
+    expect(first.strings.length + second.strings.length).toBe(0);
+    expect(first.flat.length + second.flat.length).toBe(findings.length);
+    expect(second.whole.length).toBe(1);
+    const a = unpacker.unpackCounted(first);
+    const b = unpacker.unpackCounted(second);
+    expect(a.counted.length + b.counted.length + a.findings.length + b.findings.length).toBe(findings.length);
+    const analysis = (f: FindingAnalysis) =>
+      JSON.stringify([
+        f.rule,
+        f.severity,
+        f.token.fingerprint,
+        f.token.kind,
+        f.classification,
+        f.status,
+        f.inner,
+      ]);
+    const tokens = findings.filter((f): f is Finding => 'token' in f);
+    expect([...a.counted, ...b.counted].map(analysis)).toEqual(tokens.map(analysis));
+    // What the summary makes of them is what it makes of the findings.
+    const full = createSummaryAccumulator();
+    for (const f of findings) full.add(f);
+    const counted = createSummaryAccumulator();
+    for (const r of [a, b]) {
+      for (const t of r.counted) counted.add(t);
+      for (const f of r.findings) counted.add(f);
+    }
+    expect(counted.result()).toEqual(full.result());
+    expect(full.result().findings).toBe(findings.length);
+    // A message packed for counting is not unpacked as findings.
+    expect(() => new FindingUnpacker().unpack(wire(new FindingPacker().pack(findings, true)))).toThrow(
+      /counting only/,
+    );
+  });
+
   it('travel whole when their shape is not the one expected', () => {
     const f = { ...doubleFinding(fakeToken(), { kind: 'file', name: 'n', line: 1 }), extra: 1 } as AnyFinding;
     const packed = new FindingPacker().pack([f]);
@@ -208,7 +251,7 @@ describe('finding ids', () => {
 });
 
 /** An engine in this thread and a pool of one worker building the same one. */
-async function engineAndPool() {
+async function engineAndPool(options: { countOnly?: boolean } = {}) {
   const config = {
     policies: ['default'],
     ruleFiles: [],
@@ -224,9 +267,58 @@ async function engineAndPool() {
       options: config,
     },
     1,
+    options,
   );
   return { local, pool };
 }
+
+describe('a scan that only counts its findings (no findings written)', () => {
+  it('gives the summary and the output of a scan that writes them, its workers sending analyses only', async () => {
+    const { local, pool } = await engineAndPool({ countOnly: true });
+    try {
+      const a = await jwsRS256({ ...k8sClaims(), exp: NOW() + 3600 });
+      const b = await jwsHS256({ sub: 'svc', iss: 'https://idp.example.com', exp: NOW() - 60 });
+      const dir = tempDir();
+      const text = Array.from({ length: 3000 }, (_, i) =>
+        i % 7 === 0 ? `{"auth":"Bearer ${a}","i":${i}}` : i % 7 === 3 ? `x ${b} y ${a} ${i}` : `{"n":${i}}`,
+      ).join('\n');
+      writeFileSync(join(dir, 'a.jsonl'), `${text}\n`);
+      const options = { inputs: [join(dir, 'a.jsonl')], recordBytes: 32768, blockBytes: 16384 };
+      const written = await scan({ ...options, outDir: join(dir, 'written') }, { engine: local });
+      let writes = 0;
+      let jobs = 0;
+      const executor: typeof pool = {
+        ...pool,
+        run: async (job, owned) => {
+          const r = await pool.run(job, owned);
+          if (r.counted !== undefined) jobs++;
+          return r;
+        },
+      };
+      const counted = await runScan(
+        { ...options, outDir: join(dir, 'counted') },
+        {
+          engine: local,
+          executor,
+          findings: { write: () => void writes++, countOnly: true },
+          stderr: { write: () => true },
+          isTTY: false,
+        },
+      );
+      // Every job went to the worker (no engine in this thread), and came back counted.
+      expect(jobs).toBeGreaterThan(5);
+      expect(writes).toBe(0);
+      expect(counted.findings).toEqual(written.report.findings);
+      expect(counted.findings.findings).toBe(written.tokens.length);
+      expect(written.tokens.length).toBeGreaterThan(1000);
+      expect(readFileSync(join(dir, 'counted', 'a.jsonl'))).toEqual(
+        readFileSync(join(dir, 'written', 'a.jsonl')),
+      );
+    } finally {
+      await pool.close();
+    }
+  });
+});
 
 describe('redacted outputs from a worker', () => {
   it('come back byte for byte while the worker reuses its output buffers, longer and shorter in turn', async () => {
