@@ -2,14 +2,13 @@
 // outputs for every way a batch of entries can change (the entries, the base64 bodies, both, neither),
 // whether the redacted entries are written over the job's own bytes (when they fit and nothing is read
 // after it is overwritten) or into a new buffer, and the input left as it was in the second case.
-import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { base64Bodies, processHarEntries } from '../../../src/batch/har.ts';
 import type { HarBodySpan } from '../../../src/batch/json-splitter.ts';
 import type { AnyFinding, SourceRef } from '../../../src/model.ts';
-import { engineFromConfig } from '../../../src/pipeline/index.ts';
 import type { Engine, RecordResult } from '../../../src/pipeline/types.ts';
+import { testEngine } from '../../helpers/engine.ts';
 import { jwsHS256, jwsRS256, k8sClaims, NOW } from '../../helpers/tokens.ts';
 
 const SOURCE: SourceRef = { kind: 'file', name: 'x.har' };
@@ -333,13 +332,7 @@ describe("processHarEntries: bodies from the splitter's spans or from a walk", (
 
 describe('processHarEntries with the real engine', () => {
   it('gives the same bytes and findings whether the engine puts the bodies back or they are found again', async () => {
-    const engine = await engineFromConfig({
-      policies: ['default'],
-      ruleFiles: [],
-      key: randomBytes(32),
-      keyId: 't',
-      ephemeralKey: true,
-    });
+    const engine = await testEngine();
     // The engine, counting the records it redacted with the bodies put back in the same pass.
     let edited = 0;
     const putting: Engine = {
