@@ -97,38 +97,36 @@ export interface LiteralEdit {
   readonly bytes: Uint8Array;
 }
 
+/** Replaced spans of the input, in order: [starts[k], ends[k]) becomes texts[k]. */
+interface Replacements {
+  starts: number[];
+  ends: number[];
+  texts: (string | Uint8Array)[];
+}
+
 /**
- * The item replacements (start, end, text) and `edits` merged in input order; undefined when an edit
- * overlaps a replacement (or the edits are out of order).
+ * The item replacements and `edits` merged in input order; undefined when an edit overlaps a
+ * replacement (or the edits are out of order).
  */
-function withEdits(
-  kept: number[],
-  texts: (string | Uint8Array)[],
-  ends: number[],
-  edits: readonly LiteralEdit[],
-): { kept: number[]; texts: (string | Uint8Array)[]; ends: number[] } | undefined {
-  const k2: number[] = [];
-  const t2: (string | Uint8Array)[] = [];
-  const e2: number[] = [];
+function withEdits(r: Replacements, edits: readonly LiteralEdit[]): Replacements | undefined {
+  const merged: Replacements = { starts: [], ends: [], texts: [] };
   let i = 0;
   let last = 0;
-  const take = (start: number, text: string | Uint8Array, end: number): boolean => {
+  const take = (start: number, end: number, text: string | Uint8Array): boolean => {
     if (start < last) return false;
-    k2.push(last, start);
-    t2.push(text);
-    e2.push(end);
+    merged.starts.push(start);
+    merged.ends.push(end);
+    merged.texts.push(text);
     last = end;
     return true;
   };
   for (const e of edits) {
-    while (i < texts.length && kept[2 * i + 1]! < e.start) {
-      if (!take(kept[2 * i + 1]!, texts[i]!, ends[i]!)) return undefined;
-      i++;
-    }
-    if (!take(e.start, e.bytes, e.end)) return undefined;
+    for (; i < r.texts.length && r.starts[i]! < e.start; i++)
+      if (!take(r.starts[i]!, r.ends[i]!, r.texts[i]!)) return undefined;
+    if (!take(e.start, e.end, e.bytes)) return undefined;
   }
-  for (; i < texts.length; i++) if (!take(kept[2 * i + 1]!, texts[i]!, ends[i]!)) return undefined;
-  return { kept: k2, texts: t2, ends: e2 };
+  for (; i < r.texts.length; i++) if (!take(r.starts[i]!, r.ends[i]!, r.texts[i]!)) return undefined;
+  return merged;
 }
 
 /** The output of a redaction: spans of the input and replacement texts (latin1), written out once. */
@@ -141,12 +139,9 @@ function redactList(
   options: RedactionOutput = {},
 ): Uint8Array | null {
   const { alloc = Buffer.allocUnsafe, inPlace = false, shifts, edits } = options;
-  // Kept input as [start, end) pairs and replacements as strings (latin1) or literal bytes (edits):
-  // no Buffer per part.
-  let texts: (string | Uint8Array)[] = [];
-  let kept: number[] = [];
-  /** Where each replaced span ends in the input. */
-  let ends: number[] = [];
+  // Replaced spans and their replacements, as strings (latin1) or literal bytes (edits): no Buffer
+  // per part. The input between them is kept.
+  let replaced: Replacements = { starts: [], ends: [], texts: [] };
   for (const it of items) {
     let text: string | null = null;
     if (it.type === 'token') text = replace(it);
@@ -156,23 +151,24 @@ function redactList(
       if (inner !== null) text = encodeBase64(inner, it.alphabet, it.padded);
     }
     if (text === null) continue;
-    kept.push(ends.length === 0 ? 0 : ends[ends.length - 1]!, it.start);
-    texts.push(text);
-    ends.push(it.end);
+    replaced.starts.push(it.start);
+    replaced.ends.push(it.end);
+    replaced.texts.push(text);
   }
   if (edits !== undefined && edits.list.length > 0) {
-    const merged = withEdits(kept, texts, ends, edits.list);
+    const merged = withEdits(replaced, edits.list);
     if (merged !== undefined) {
-      ({ kept, texts, ends } = merged);
+      replaced = merged;
       edits.applied = true;
     }
   }
+  const { starts, ends, texts } = replaced;
   if (texts.length === 0) return null;
   let delta = 0;
   /** The output's end never passed the input's after a replacement (so far). */
   let behind = true;
   for (let k = 0; k < texts.length; k++) {
-    delta += texts[k]!.length - (ends[k]! - kept[2 * k + 1]!);
+    delta += texts[k]!.length - (ends[k]! - starts[k]!);
     behind &&= delta <= 0;
     shifts?.push(ends[k]!, delta);
   }
@@ -198,7 +194,7 @@ function redactList(
   // add up to buf.length + delta.
   let o = 0;
   for (let k = 0; k < texts.length; k++) {
-    o = keepSpan(out, buf, over, kept[2 * k]!, kept[2 * k + 1]!, o);
+    o = keepSpan(out, buf, over, k === 0 ? 0 : ends[k - 1]!, starts[k]!, o);
     const text = texts[k]!;
     if (typeof text === 'string') o += out.write(text, o, 'latin1');
     else {
