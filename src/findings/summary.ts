@@ -1,7 +1,7 @@
 // The end-of-run summary for the CLI: counts, and the tokens an incident responder acts on first
 // (live ones, most severe first). `summarize` returns data; `renderSummary` makes the stderr text.
 import type { AnyFinding, Finding, Severity, TokenKind, TokenType } from '../model.ts';
-import { isErrorFinding, SEVERITY_RANK } from './describe.ts';
+import { SEVERITY_RANK } from './describe.ts';
 
 export interface Count {
   key: string;
@@ -114,7 +114,7 @@ export function createSummaryAccumulator(): SummaryAccumulator {
       findings += 1;
       bySeverity[f.severity] += 1;
       bump(byRule, f.rule);
-      if ('error' in f && isErrorFinding(f)) {
+      if ('error' in f) {
         errors += 1;
         return;
       }
