@@ -98,15 +98,14 @@ export function createZipWriter(out: ByteSink, { zip64From = ZIP64_SIZE }: ZipWr
     return run;
   };
 
+  /** A member written: its record goes into the central directory. */
+  const written = (record: Record): void => {
+    central.append(centralRecord(record));
+    count++;
+  };
+
   const addFile = async (name: Buffer, content: Spool, options: ZipMemberOptions): Promise<void> => {
-    const base = {
-      name,
-      method: options.compress ? DEFLATED : STORED,
-      ...dosDateTime(options.mtime),
-      unixTime: unixSeconds(options.mtime),
-      offset: cursor,
-      attributes: attributes(options.mode ?? DEFAULT_FILE_MODE),
-    };
+    const base = memberBase(name, options.compress ? DEFLATED : STORED, options, DEFAULT_FILE_MODE, cursor);
     if (content.size <= SMALL_BYTES) {
       const raw = await collect(content, content.size);
       const data = options.compress ? deflateRawSync(raw, { windowBits: windowBitsFor(raw.length) }) : raw;
@@ -118,8 +117,7 @@ export function createZipWriter(out: ByteSink, { zip64From = ZIP64_SIZE }: ZipWr
         size: raw.length,
       };
       await write(Buffer.concat([localHeader(record, false), data]));
-      central.append(centralRecord(record));
-      count++;
+      written(record);
       return;
     }
     const zip64 = content.size >= zip64From;
@@ -169,8 +167,7 @@ export function createZipWriter(out: ByteSink, { zip64From = ZIP64_SIZE }: ZipWr
       throw new Error(`zip member ${name}: compressed past 4 GiB without zip64`);
     Object.assign(record, { crc, size, compressed });
     await write(dataDescriptor(record, zip64));
-    central.append(centralRecord(record));
-    count++;
+    written(record);
   };
 
   return {
@@ -187,20 +184,14 @@ export function createZipWriter(out: ByteSink, { zip64From = ZIP64_SIZE }: ZipWr
       const path = Buffer.from(memberPath(name, true));
       enqueue(async () => {
         const record: Record = {
-          name: path,
+          ...memberBase(path, STORED, options, DEFAULT_DIRECTORY_MODE, cursor),
           flags: FLAG_UTF8,
-          method: STORED,
-          ...dosDateTime(options.mtime),
-          unixTime: unixSeconds(options.mtime),
           crc: 0,
           compressed: 0,
           size: 0,
-          offset: cursor,
-          attributes: attributes(options.mode ?? DEFAULT_DIRECTORY_MODE),
         };
         await write(localHeader(record, false));
-        central.append(centralRecord(record));
-        count++;
+        written(record);
       }).catch(() => undefined);
     },
     async finish() {
@@ -210,6 +201,24 @@ export function createZipWriter(out: ByteSink, { zip64From = ZIP64_SIZE }: ZipWr
         await write(endOfCentralDirectory(count, start, cursor - start));
       });
     },
+  };
+}
+
+/** What a member's record takes from its name, method, options and place, whatever its content. */
+function memberBase(
+  name: Buffer,
+  method: number,
+  options: Pick<ZipMemberOptions, 'mtime' | 'mode'>,
+  defaultMode: number,
+  offset: number,
+): Pick<Record, 'name' | 'method' | 'time' | 'date' | 'unixTime' | 'offset' | 'attributes'> {
+  return {
+    name,
+    method,
+    ...dosDateTime(options.mtime),
+    unixTime: unixSeconds(options.mtime),
+    offset,
+    attributes: attributes(options.mode ?? defaultMode),
   };
 }
 
